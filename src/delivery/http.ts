@@ -1,0 +1,152 @@
+import { rootCertificates } from 'node:tls';
+import { Agent, buildConnector, request } from 'undici';
+import type { AttemptError } from '../domain/types.ts';
+import { guardedConnector, guardedLookup } from './guard.ts';
+
+/** How much of a receiver's answer is kept in the attempt log. */
+export const RESPONSE_EXCERPT_BYTES = 4096;
+
+export interface OutboundRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendOutcome =
+  | {
+      kind: 'response';
+      statusCode: number;
+      durationMs: number;
+      responseBody: string;
+      retryAfter: string | undefined;
+    }
+  | { kind: 'error'; error: AttemptError; message: string; durationMs: number }
+  /** Cancelled by shutdown: not an attempt, the delivery goes back to the queue. */
+  | { kind: 'aborted' };
+
+export interface Sender {
+  send(request: OutboundRequest, signal: AbortSignal): Promise<SendOutcome>;
+  close(): Promise<void>;
+}
+
+export interface HttpSenderOptions {
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  /** Connections kept per origin; the dispatcher never has more requests in flight to one. */
+  connectionsPerOrigin: number;
+  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  tlsCa: string | null;
+}
+
+const CODES: Record<string, AttemptError> = {
+  ECONNREFUSED: 'connection_refused',
+  ECONNRESET: 'connection_reset',
+  EPIPE: 'connection_reset',
+  UND_ERR_SOCKET: 'connection_reset',
+  UND_ERR_CLOSED: 'connection_reset',
+  ENOTFOUND: 'dns_error',
+  EAI_AGAIN: 'dns_error',
+  EAI_NONAME: 'dns_error',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  ETIMEDOUT: 'timeout',
+  ERR_ARAUTO_BLOCKED_ADDRESS: 'blocked_address',
+};
+
+/** Maps whatever undici or Node threw to a stable error class. */
+export function classifyError(error: unknown): AttemptError {
+  const e = error as { name?: string; code?: string; cause?: unknown; errors?: unknown[] };
+  if (e.name === 'TimeoutError') return 'timeout';
+  const code = e.code ?? '';
+  const known = CODES[code];
+  if (known) return known;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/.test(code)) return 'tls_error';
+  // Happy-eyeballs failures arrive as an AggregateError of per-address errors.
+  const inner = e.errors?.[0] ?? e.cause;
+  return inner && inner !== error ? classifyError(inner) : 'network_error';
+}
+
+const messageOf = (error: unknown): string => {
+  const e = error as { message?: string; cause?: { message?: string } };
+  const message = e.message || String(error);
+  return e.cause?.message && e.cause.message !== message ? `${message}: ${e.cause.message}` : message;
+};
+
+/**
+ * The first RESPONSE_EXCERPT_BYTES of a response body. The status line already decided the
+ * attempt, so a body that breaks off or stalls (until the attempt's timeout) only shortens the
+ * excerpt.
+ */
+async function readExcerpt(body: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      // Leaving the loop early destroys the stream: a large answer costs its connection,
+      // which is cheaper than reading megabytes nobody will look at.
+      if (size >= RESPONSE_EXCERPT_BYTES) break;
+    }
+  } catch {
+    // Keep what arrived.
+  }
+  // NUL cannot be stored in PostgreSQL text.
+  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8').replaceAll('\0', '');
+}
+
+/**
+ * The outbound HTTP client: keep-alive pools per origin, the network guard at connect time,
+ * no redirects (undici's request never follows them), a total timeout per attempt.
+ */
+export class HttpSender implements Sender {
+  readonly #agent: Agent;
+  readonly #timeoutMs: number;
+
+  constructor(options: HttpSenderOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    const connector = buildConnector({
+      timeout: Math.min(options.timeoutMs, 10_000),
+      allowH2: false,
+      ...(options.tlsCa ? { ca: [...rootCertificates, options.tlsCa] } : {}),
+      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+    });
+    this.#agent = new Agent({
+      connections: options.connectionsPerOrigin,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: options.allowPrivateNetworks ? connector : guardedConnector(connector),
+    });
+  }
+
+  async send(outbound: OutboundRequest, signal: AbortSignal): Promise<SendOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const response = await request(outbound.url, {
+        dispatcher: this.#agent,
+        method: 'POST',
+        headers: outbound.headers,
+        body: outbound.body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)]),
+      });
+      const responseBody = await readExcerpt(response.body);
+      const retryAfter = response.headers['retry-after'];
+      return {
+        kind: 'response',
+        statusCode: response.statusCode,
+        durationMs: elapsed(),
+        responseBody,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      };
+    } catch (error) {
+      if (signal.aborted) return { kind: 'aborted' };
+      return { kind: 'error', error: classifyError(error), message: messageOf(error), durationMs: elapsed() };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+}

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import { type Db, type Engine, parseDatabaseUrl } from './db.ts';
+import { Deliveries } from './deliveries.ts';
+import { Endpoints } from './endpoints.ts';
+import { Events } from './events.ts';
+import { migrate } from './migrations.ts';
+import { Partners } from './partners.ts';
+import { PgDb } from './postgres.ts';
+import { DeliveryQueue } from './queue.ts';
+import { Settings } from './settings.ts';
+import { SqliteDb } from './sqlite.ts';
+
+export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, Lease } from './queue.ts';
+
+/** Everything that reads or writes the database. The rest of Arauto never sees SQL. */
+export interface Store {
+  readonly engine: Engine;
+  readonly partners: Partners;
+  readonly endpoints: Endpoints;
+  readonly events: Events;
+  readonly deliveries: Deliveries;
+  readonly queue: DeliveryQueue;
+  readonly settings: Settings;
+  /** Applies pending migrations; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Calls `onWakeup` when another process has made deliveries due (PostgreSQL only). */
+  onWakeup(onWakeup: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  databaseUrl: string;
+  poolSize: number;
+  logger: Logger;
+}
+
+export function openStore(options: StoreOptions): Store {
+  const location = parseDatabaseUrl(options.databaseUrl);
+  const db: Db =
+    location.engine === 'sqlite'
+      ? new SqliteDb(location.target)
+      : new PgDb({
+          connectionString: location.target,
+          schema: location.schema,
+          poolSize: options.poolSize,
+          onError: (error, context) => options.logger.error({ err: error }, context),
+        });
+  // One channel per schema, so deployments sharing a database do not wake each other.
+  const channel = `arauto_wakeup${location.schema ? `_${location.schema}` : ''}`;
+  return {
+    engine: db.engine,
+    partners: new Partners(db),
+    endpoints: new Endpoints(db),
+    events: new Events(db, channel),
+    deliveries: new Deliveries(db, channel),
+    queue: new DeliveryQueue(db),
+    settings: new Settings(db),
+    migrate: () => migrate(db, location.schema),
+    ping: async () => {
+      await db.get('SELECT 1 AS one');
+    },
+    onWakeup: async (onWakeup) => (await db.listen(channel, onWakeup)) ?? (async () => {}),
+    close: () => db.close(),
+  };
+}

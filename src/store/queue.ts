@@ -1,0 +1,234 @@
+import type { Attempt, EventRecord } from '../domain/types.ts';
+import { bool, type Db, inList, notInList } from './db.ts';
+
+/** A delivery a dispatcher holds a lease on, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  /** Proves the lease is still ours when the result is written. */
+  leaseToken: number;
+  attemptCount: number;
+  /** The next failure is final (an operator's one-off retry). */
+  manualRetry: boolean;
+  event: Pick<EventRecord, 'id' | 'type' | 'subject' | 'data' | 'createdAt'>;
+  endpoint: { id: string; url: string; secret: string; enabled: boolean; deleted: boolean };
+}
+
+export interface DeliveryResult {
+  id: string;
+  leaseToken: number;
+  status: 'pending' | 'succeeded' | 'failed';
+  /** When the next attempt is due; null once the delivery is final. */
+  nextAttemptAt: number | null;
+  attempt: Attempt;
+  /** The receiver answered 410 Gone: disable its endpoint. */
+  disableEndpoint: string | null;
+}
+
+export interface Lease {
+  id: string;
+  leaseToken: number;
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  attempt_count: number;
+  lease_token: number;
+  manual_retry: number | boolean;
+}
+
+const CLAIM_SQL = {
+  // SKIP LOCKED: concurrent dispatchers each take different rows instead of queueing on locks.
+  postgres: `WITH due AS (
+      SELECT id FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= $2 AND endpoint_id ${notInList('postgres', 3)}
+      ORDER BY next_attempt_at LIMIT $4
+      FOR UPDATE SKIP LOCKED)
+    UPDATE deliveries d SET next_attempt_at = $1, leased_until = $1, lease_token = d.lease_token + 1
+    FROM due WHERE d.id = due.id
+    RETURNING d.id, d.event_id, d.endpoint_id, d.attempt_count, d.lease_token, d.manual_retry`,
+  // One statement is atomic in SQLite, and there is one writer at a time.
+  sqlite: `UPDATE deliveries SET next_attempt_at = $1, leased_until = $1, lease_token = lease_token + 1
+    WHERE id IN (
+      SELECT id FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= $2 AND endpoint_id ${notInList('sqlite', 3)}
+      ORDER BY next_attempt_at LIMIT $4)
+    RETURNING id, event_id, endpoint_id, attempt_count, lease_token, manual_retry`,
+};
+
+const COMPLETE_PG = `WITH r AS (
+    SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[],
+      $7::integer[], $8::integer[], $9::text[], $10::text[], $11::text[])
+      AS r(id, lease_token, status, next_attempt_at, number, at, status_code, duration_ms, error, error_message,
+        response_body)
+  ), updated AS (
+    UPDATE deliveries d SET status = r.status, attempt_count = r.number, next_attempt_at = r.next_attempt_at,
+      leased_until = NULL, manual_retry = false, updated_at = $12
+    FROM r WHERE d.id = r.id AND d.lease_token = r.lease_token
+    RETURNING d.id
+  )
+  INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, error, error_message, response_body)
+  SELECT r.id, r.number, r.at, r.status_code, r.duration_ms, r.error, r.error_message, r.response_body
+  FROM r JOIN updated u ON u.id = r.id
+  ON CONFLICT DO NOTHING`;
+
+const COMPLETE_ONE = `UPDATE deliveries SET status = $3, attempt_count = $4, next_attempt_at = $5, leased_until = NULL,
+    manual_retry = false, updated_at = $6
+  WHERE id = $1 AND lease_token = $2`;
+
+const INSERT_ATTEMPT = `INSERT INTO attempts
+    (delivery_id, number, at, status_code, duration_ms, error, error_message, response_body)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`;
+
+/**
+ * The dispatcher's side of the deliveries table: lease due deliveries, write results, give
+ * leases back. Each call is one transaction whatever the batch size.
+ */
+export class DeliveryQueue {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /**
+   * Leases up to `limit` due deliveries until `now + leaseMs`. A dispatcher that dies holding
+   * a lease loses it when it expires: the delivery is simply due again.
+   */
+  async claim(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    skipEndpoints: readonly string[],
+  ): Promise<ClaimedDelivery[]> {
+    const rows = await this.#db.all<ClaimRow>(CLAIM_SQL[this.#db.engine], [
+      now + leaseMs,
+      now,
+      skipEndpoints,
+      limit,
+    ]);
+    if (rows.length === 0) return [];
+
+    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    const endpointIds = [...new Set(rows.map((r) => r.endpoint_id))];
+    const [events, endpoints] = await Promise.all([
+      this.#db.all<{ id: string; type: string; subject: string | null; data: string; created_at: number }>(
+        `SELECT id, type, subject, data, created_at FROM events WHERE id ${inList(this.#db.engine, 1)}`,
+        [eventIds],
+      ),
+      this.#db.all<{ id: string; url: string; secret: string; enabled: unknown; deleted_at: number | null }>(
+        `SELECT id, url, secret, enabled, deleted_at FROM endpoints WHERE id ${inList(this.#db.engine, 1)}`,
+        [endpointIds],
+      ),
+    ]);
+    const eventById = new Map(
+      events.map((e) => [
+        e.id,
+        { id: e.id, type: e.type, subject: e.subject, data: e.data, createdAt: e.created_at },
+      ]),
+    );
+    const endpointById = new Map(
+      endpoints.map((e) => [
+        e.id,
+        { id: e.id, url: e.url, secret: e.secret, enabled: bool(e.enabled), deleted: e.deleted_at !== null },
+      ]),
+    );
+    return rows.flatMap((r) => {
+      const event = eventById.get(r.event_id);
+      const endpoint = endpointById.get(r.endpoint_id);
+      if (!event || !endpoint) return []; // foreign keys make this unreachable
+      return [
+        {
+          id: r.id,
+          leaseToken: r.lease_token,
+          attemptCount: r.attempt_count,
+          manualRetry: bool(r.manual_retry),
+          event,
+          endpoint,
+        },
+      ];
+    });
+  }
+
+  /**
+   * Records attempts and moves deliveries on. A result whose lease was lost (it expired and
+   * another dispatcher took the delivery) is dropped: that dispatcher's result counts.
+   */
+  async complete(results: readonly DeliveryResult[], now: number): Promise<void> {
+    if (results.length === 0) return;
+    const gone = [...new Set(results.flatMap((r) => (r.disableEndpoint ? [r.disableEndpoint] : [])))];
+    await this.#db.transaction(async (tx) => {
+      if (tx.engine === 'postgres') {
+        const column = <T>(pick: (r: DeliveryResult) => T): T[] => results.map(pick);
+        await tx.run(COMPLETE_PG, [
+          column((r) => r.id),
+          column((r) => r.leaseToken),
+          column((r) => r.status),
+          column((r) => r.nextAttemptAt),
+          column((r) => r.attempt.number),
+          column((r) => r.attempt.at),
+          column((r) => r.attempt.statusCode),
+          column((r) => r.attempt.durationMs),
+          column((r) => r.attempt.error),
+          column((r) => r.attempt.errorMessage),
+          column((r) => r.attempt.responseBody),
+          now,
+        ]);
+      } else {
+        for (const r of results) {
+          const a = r.attempt;
+          const changed = await tx.run(COMPLETE_ONE, [
+            r.id,
+            r.leaseToken,
+            r.status,
+            a.number,
+            r.nextAttemptAt,
+            now,
+          ]);
+          if (changed === 0) continue;
+          await tx.run(INSERT_ATTEMPT, [
+            r.id,
+            a.number,
+            a.at,
+            a.statusCode,
+            a.durationMs,
+            a.error,
+            a.errorMessage,
+            a.responseBody,
+          ]);
+        }
+      }
+      if (gone.length > 0) {
+        await tx.run(
+          `UPDATE endpoints SET enabled = false, disabled_reason = 'gone', updated_at = $2
+           WHERE id ${inList(tx.engine, 1)} AND enabled`,
+          [gone, now],
+        );
+      }
+    });
+  }
+
+  /** Gives leases back without counting an attempt (shutdown, or a saturated endpoint). */
+  async release(leases: readonly Lease[], now: number): Promise<void> {
+    if (leases.length === 0) return;
+    if (this.#db.engine === 'postgres') {
+      await this.#db.run(
+        `UPDATE deliveries d SET next_attempt_at = $3, leased_until = NULL
+         FROM unnest($1::text[], $2::integer[]) AS r(id, lease_token)
+         WHERE d.id = r.id AND d.lease_token = r.lease_token AND d.status = 'pending'`,
+        [leases.map((l) => l.id), leases.map((l) => l.leaseToken), now],
+      );
+      return;
+    }
+    await this.#db.transaction(async (tx) => {
+      for (const l of leases) {
+        await tx.run(
+          `UPDATE deliveries SET next_attempt_at = $3, leased_until = NULL
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'`,
+          [l.id, l.leaseToken, now],
+        );
+      }
+    });
+  }
+}
