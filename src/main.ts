@@ -94,6 +94,7 @@ export async function startArauto(config: Config, roles: Roles, logger?: Logger)
       closers.push(() => running.stop(config.shutdownGraceMs));
       running.start();
       closers.push(await store.onWakeup(() => running.notify()));
+      log.info({ engine: store.engine, maxInFlight: config.maxInFlight }, 'dispatcher started');
     }
 
     let api: Api | null = null;

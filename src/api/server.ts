@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
-import type { Store } from '../store/index.ts';
+import { isDatabaseUnavailable, type Store } from '../store/index.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { endpointRoutes } from './endpoints.ts';
 import { eventRoutes } from './events.ts';
@@ -107,6 +107,18 @@ export function buildApi(options: ApiOptions): Api {
     }
     const mapped = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
     if (mapped) return reply.status(mapped[0]).send(errorBody(mapped[1], error.message));
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send(
+          errorBody(
+            'database_unavailable',
+            'The database is unavailable; retry shortly. Nothing was written.',
+          ),
+        );
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send(errorBody('bad_request', error.message));
     }

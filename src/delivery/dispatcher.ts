@@ -36,7 +36,8 @@ export interface DispatcherOptions {
   now?: () => number;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+/** Retrying a failed database call more often than this costs nothing and shortens recovery. */
+const MAX_BACKOFF_MS = 5_000;
 
 /** Attempt results that are not HTTP exchanges (the endpoint is gone): recorded, never sent. */
 function closedEndpointAttempt(d: ClaimedDelivery, now: number): Attempt {
@@ -322,7 +323,13 @@ export class Dispatcher {
           { err: error, results: batch.length, retryInMs: backoff },
           'recording attempts failed',
         );
-        if (!this.#running && this.#abort.signal.aborted) return; // shutting down: leases will expire
+        if (!this.#running) {
+          // Shutting down without a database: these attempts happened but cannot be recorded.
+          // Their leases expire and they are attempted again — at least once, never lost.
+          this.#o.logger.warn({ results: this.#results.length }, 'stopping with unrecorded attempt results');
+          this.#results = [];
+          return;
+        }
         await new Promise((resolve) => setTimeout(resolve, backoff));
       }
     }

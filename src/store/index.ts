@@ -10,6 +10,7 @@ import { DeliveryQueue } from './queue.ts';
 import { Settings } from './settings.ts';
 import { SqliteDb } from './sqlite.ts';
 
+export { isDatabaseUnavailable } from './errors.ts';
 export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, Lease } from './queue.ts';
 
 /** Everything that reads or writes the database. The rest of Arauto never sees SQL. */

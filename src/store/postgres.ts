@@ -38,6 +38,9 @@ export class PgDb implements Db {
       types,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
       application_name: 'arauto',
+      // Without these a silently dead server (no RST) would hang queries forever.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
     });
     // An idle client that loses its connection emits here; without a listener the process dies.
     this.#pool.on('error', (error) => options.onError(error, 'idle PostgreSQL connection failed'));
@@ -91,6 +94,12 @@ export class PgDb implements Db {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a connection lost between two statements would
+    // otherwise be an uncaught 'error' event and take the process down.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(this.#queryable(client));
@@ -102,7 +111,8 @@ export class PgDb implements Db {
       });
       throw error;
     } finally {
-      // A client whose rollback failed is in an unknown state: destroy it instead of reusing it.
+      // A client whose connection failed is in an unknown state: destroy it instead of reusing it.
+      client.off('error', onError);
       client.release(broken);
     }
   }
