@@ -68,9 +68,10 @@ function positiveDuration(text: string): number {
  */
 export function loadConfig(env: Env = process.env): Config {
   const deliveryTimeoutMs = read(env, 'ARAUTO_DELIVERY_TIMEOUT', 15_000, positiveDuration);
-  const leaseMs = read(env, 'ARAUTO_DELIVERY_LEASE', deliveryTimeoutMs + 30_000, positiveDuration);
-  if (leaseMs <= deliveryTimeoutMs) {
-    throw new ConfigError('ARAUTO_DELIVERY_LEASE must be longer than ARAUTO_DELIVERY_TIMEOUT');
+  // A claimed delivery may wait one timeout for a slot at its origin, then send for another.
+  const leaseMs = read(env, 'ARAUTO_DELIVERY_LEASE', 2 * deliveryTimeoutMs + 15_000, positiveDuration);
+  if (leaseMs <= 2 * deliveryTimeoutMs) {
+    throw new ConfigError('ARAUTO_DELIVERY_LEASE must be longer than twice ARAUTO_DELIVERY_TIMEOUT');
   }
   return {
     port: read(env, 'PORT', 8080, integer(0, 65535)),

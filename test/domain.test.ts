@@ -321,7 +321,7 @@ describe('configuration', () => {
       /ARAUTO_ALLOW_PRIVATE_NETWORKS/,
     );
     assert.throws(() => loadConfig({ ARAUTO_ADMIN_TOKEN: 'short' }), /ARAUTO_ADMIN_TOKEN/);
-    assert.throws(() => loadConfig({ ARAUTO_DELIVERY_TIMEOUT: '1m', ARAUTO_DELIVERY_LEASE: '30s' }), /LEASE/);
+    assert.throws(() => loadConfig({ ARAUTO_DELIVERY_TIMEOUT: '1m', ARAUTO_DELIVERY_LEASE: '90s' }), /LEASE/);
   });
 
   it('parses database URLs', () => {

@@ -68,7 +68,7 @@ for (const engine of testEngines()) {
       const env = {
         ARAUTO_DATABASE_URL: databaseUrl,
         ARAUTO_DELIVERY_TIMEOUT: '1s',
-        ARAUTO_DELIVERY_LEASE: '2s',
+        ARAUTO_DELIVERY_LEASE: '3s',
         ARAUTO_POLL_INTERVAL: '100ms',
       };
       try {

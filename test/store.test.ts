@@ -131,7 +131,7 @@ for (const engine of testEngines()) {
         await assert.rejects(store.events.publish(event('ptn_nobody'), Date.now(), 0), {
           code: 'partner_not_found',
         });
-        assert.deepEqual(await store.queue.claim(Date.now(), 10, 60_000, []), []);
+        assert.deepEqual(await store.queue.claim(Date.now(), 10, 60_000, { skip: [] }), []);
       } finally {
         await store.close();
       }
@@ -151,7 +151,7 @@ for (const engine of testEngines()) {
         assert.equal(again.created, false);
         assert.equal(again.event.id, first.event.id);
         assert.equal(again.event.type, 'proposal.created');
-        assert.equal((await store.queue.claim(now + 2000, 10, 60_000, [])).length, 1);
+        assert.equal((await store.queue.claim(now + 2000, 10, 60_000, { skip: [] })).length, 1);
 
         const later = await store.events.publish(
           event(partner.id, { idempotencyKey: 'k-1' }),
@@ -177,7 +177,7 @@ for (const engine of testEngines()) {
         );
         assert.equal(new Set(results.map((r) => r.event.id)).size, 1);
         assert.equal(results.filter((r) => r.created).length, 1);
-        assert.equal((await store.queue.claim(now, 100, 60_000, [])).length, 1);
+        assert.equal((await store.queue.claim(now, 100, 60_000, { skip: [] })).length, 1);
       } finally {
         await store.close();
       }
@@ -189,13 +189,13 @@ for (const engine of testEngines()) {
         const { partner } = await partnerWithEndpoints(store, 2);
         const now = Date.now();
         await store.events.publish(event(partner.id), now, 0);
-        const claimed = await store.queue.claim(now, 10, 30_000, []);
+        const claimed = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.equal(claimed.length, 2);
         assert.equal(claimed[0]?.event.data, '{"proposal_id":"1"}');
         assert.match(claimed[0]?.endpoint.secret ?? '', /^whsec_/);
-        assert.deepEqual(await store.queue.claim(now + 29_000, 10, 30_000, []), []);
+        assert.deepEqual(await store.queue.claim(now + 29_000, 10, 30_000, { skip: [] }), []);
         // The dispatcher that held them died: after the lease they are due again, with a new token.
-        const again = await store.queue.claim(now + 30_001, 10, 30_000, []);
+        const again = await store.queue.claim(now + 30_001, 10, 30_000, { skip: [] });
         assert.equal(again.length, 2);
         assert.ok(
           again.every((d) => d.leaseToken === (claimed.find((c) => c.id === d.id)?.leaseToken ?? 0) + 1),
@@ -224,20 +224,26 @@ for (const engine of testEngines()) {
       }
     });
 
-    it('skips endpoints the dispatcher asks to skip and releases leases without counting an attempt', async () => {
+    it('claims for all endpoints but some, or for some only, and releases leases without counting an attempt', async () => {
       const store = await freshStore();
       try {
         const { partner, endpoints } = await partnerWithEndpoints(store, 2);
         const now = Date.now();
         await store.events.publish(event(partner.id), now, 0);
         const skipped = endpoints[0]?.id ?? '';
-        const claimed = await store.queue.claim(now, 10, 30_000, [skipped]);
+        const claimed = await store.queue.claim(now, 10, 30_000, { skip: [skipped] });
         assert.deepEqual(
           claimed.map((d) => d.endpoint.id),
           [endpoints[1]?.id],
         );
         await store.queue.release(claimed, now + 1);
-        const back = await store.queue.claim(now + 2, 10, 30_000, []);
+        const only = await store.queue.claim(now + 2, 10, 30_000, { only: [skipped] });
+        assert.deepEqual(
+          only.map((d) => d.endpoint.id),
+          [skipped],
+        );
+        await store.queue.release(only, now + 2);
+        const back = await store.queue.claim(now + 3, 10, 30_000, { skip: [] });
         assert.equal(back.length, 2);
         assert.ok(back.every((d) => d.attemptCount === 0));
       } finally {
@@ -251,7 +257,7 @@ for (const engine of testEngines()) {
         const { partner, endpoints } = await partnerWithEndpoints(store, 1);
         const now = Date.now();
         await store.events.publish(event(partner.id), now, 0);
-        const [d] = await store.queue.claim(now, 10, 30_000, []);
+        const [d] = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.ok(d);
         await store.queue.complete(
           [
@@ -290,7 +296,7 @@ for (const engine of testEngines()) {
         const { partner } = await partnerWithEndpoints(store, 1);
         const now = Date.now();
         await store.events.publish(event(partner.id), now, 0);
-        const [d] = await store.queue.claim(now, 10, 30_000, []);
+        const [d] = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.ok(d);
         await assert.rejects(store.deliveries.retry(d.id, now + 1), { code: 'delivery_in_flight' });
         const failed = {
@@ -313,7 +319,7 @@ for (const engine of testEngines()) {
           now,
         );
         await store.deliveries.retry(d.id, now + 10);
-        const [again] = await store.queue.claim(now + 10, 10, 30_000, []);
+        const [again] = await store.queue.claim(now + 10, 10, 30_000, { skip: [] });
         assert.equal(again?.id, d.id);
         assert.equal(again?.manualRetry, true);
         assert.equal(again?.attemptCount, 1);
@@ -334,7 +340,7 @@ for (const engine of testEngines()) {
         await assert.rejects(store.endpoints.get(id), { code: 'endpoint_not_found' });
         await assert.rejects(store.endpoints.delete(id, now), { code: 'endpoint_not_found' });
         assert.deepEqual(await store.endpoints.listByPartner(partner.id, { limit: 10, after: '' }), []);
-        const [d] = await store.queue.claim(now, 10, 30_000, []);
+        const [d] = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.equal(d?.endpoint.deleted, true);
       } finally {
         await store.close();
@@ -382,7 +388,7 @@ for (const engine of testEngines()) {
           stores.flatMap((s) =>
             Array.from({ length: 4 }, async () => {
               for (;;) {
-                const batch = await s.queue.claim(now, 7, 30_000, []);
+                const batch = await s.queue.claim(now, 7, 30_000, { skip: [] });
                 if (batch.length === 0) return;
                 claimedIds.push(...batch.map((d) => d.id));
               }

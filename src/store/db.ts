@@ -22,6 +22,13 @@ export interface Db extends Queryable {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
+   * Like transaction(), for many small concurrent writes (publishes). On SQLite the calls made
+   * within one event-loop turn share a single commit, each in its own savepoint so that one
+   * failing rolls back alone; every caller hears back only after that commit. PostgreSQL runs
+   * each in its own transaction on the pool, where concurrency already overlaps commits.
+   */
+  groupedTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
    * Calls `onNotify` whenever another process signals `channel`; PostgreSQL only (LISTEN).
    * Returns a function that stops listening. SQLite has a single writer, so it returns null.
    */

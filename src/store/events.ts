@@ -65,7 +65,7 @@ export class Events {
    * once the lender has its 202, every delivery exists, and a crash before then leaves nothing.
    */
   publish(input: NewEvent, now: number, firstAttemptDelayMs: number): Promise<Published> {
-    return this.#db.transaction(async (tx) => {
+    return this.#db.groupedTransaction(async (tx) => {
       const partner = await tx.get('SELECT 1 AS one FROM partners WHERE id = $1', [input.partnerId]);
       if (!partner) throw notFound('partner', input.partnerId);
 

@@ -11,7 +11,7 @@ import { Settings } from './settings.ts';
 import { SqliteDb } from './sqlite.ts';
 
 export { isDatabaseUnavailable } from './errors.ts';
-export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, Lease } from './queue.ts';
+export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, EndpointFilter, Lease } from './queue.ts';
 
 /** Everything that reads or writes the database. The rest of Arauto never sees SQL. */
 export interface Store {

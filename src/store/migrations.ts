@@ -75,6 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL
       );
       CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX deliveries_due_by_endpoint ON deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
       CREATE INDEX deliveries_by_event ON deliveries (event_id);
       CREATE TABLE attempts (
         delivery_id TEXT NOT NULL REFERENCES deliveries (id),
@@ -147,6 +148,7 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at bigint NOT NULL
       );
       CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX deliveries_due_by_endpoint ON deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
       CREATE INDEX deliveries_by_event ON deliveries (event_id);
       CREATE TABLE attempts (
         delivery_id text NOT NULL REFERENCES deliveries (id),

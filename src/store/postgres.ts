@@ -117,6 +117,10 @@ export class PgDb implements Db {
     }
   }
 
+  groupedTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
     let client: pg.Client | null = null;
     let stopped = false;

@@ -1,5 +1,5 @@
 import type { Attempt, EventRecord } from '../domain/types.ts';
-import { bool, type Db, inList, notInList } from './db.ts';
+import { bool, type Db, type Engine, inList, notInList } from './db.ts';
 
 /** A delivery a dispatcher holds a lease on, with what it needs to send it. */
 export interface ClaimedDelivery {
@@ -38,23 +38,29 @@ interface ClaimRow {
   manual_retry: number | boolean;
 }
 
+/** Which endpoints a claim considers: all but some (the usual sweep), or only some (a refill). */
+export type EndpointFilter = { skip: readonly string[] } | { only: readonly string[] };
+
+function claimSql(engine: Engine, filter: 'skip' | 'only'): string {
+  const endpoints = filter === 'skip' ? notInList(engine, 3) : inList(engine, 3);
+  const due = `SELECT id FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= $2 AND endpoint_id ${endpoints}
+      ORDER BY next_attempt_at LIMIT $4`;
+  return engine === 'postgres'
+    ? // SKIP LOCKED: concurrent dispatchers each take different rows instead of queueing on locks.
+      `WITH due AS (${due} FOR UPDATE SKIP LOCKED)
+      UPDATE deliveries d SET next_attempt_at = $1, leased_until = $1, lease_token = d.lease_token + 1
+      FROM due WHERE d.id = due.id
+      RETURNING d.id, d.event_id, d.endpoint_id, d.attempt_count, d.lease_token, d.manual_retry`
+    : // One statement is atomic in SQLite, and there is one writer at a time.
+      `UPDATE deliveries SET next_attempt_at = $1, leased_until = $1, lease_token = lease_token + 1
+      WHERE id IN (${due})
+      RETURNING id, event_id, endpoint_id, attempt_count, lease_token, manual_retry`;
+}
+
 const CLAIM_SQL = {
-  // SKIP LOCKED: concurrent dispatchers each take different rows instead of queueing on locks.
-  postgres: `WITH due AS (
-      SELECT id FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= $2 AND endpoint_id ${notInList('postgres', 3)}
-      ORDER BY next_attempt_at LIMIT $4
-      FOR UPDATE SKIP LOCKED)
-    UPDATE deliveries d SET next_attempt_at = $1, leased_until = $1, lease_token = d.lease_token + 1
-    FROM due WHERE d.id = due.id
-    RETURNING d.id, d.event_id, d.endpoint_id, d.attempt_count, d.lease_token, d.manual_retry`,
-  // One statement is atomic in SQLite, and there is one writer at a time.
-  sqlite: `UPDATE deliveries SET next_attempt_at = $1, leased_until = $1, lease_token = lease_token + 1
-    WHERE id IN (
-      SELECT id FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= $2 AND endpoint_id ${notInList('sqlite', 3)}
-      ORDER BY next_attempt_at LIMIT $4)
-    RETURNING id, event_id, endpoint_id, attempt_count, lease_token, manual_retry`,
+  sqlite: { skip: claimSql('sqlite', 'skip'), only: claimSql('sqlite', 'only') },
+  postgres: { skip: claimSql('postgres', 'skip'), only: claimSql('postgres', 'only') },
 };
 
 const COMPLETE_PG = `WITH r AS (
@@ -100,14 +106,13 @@ export class DeliveryQueue {
     now: number,
     limit: number,
     leaseMs: number,
-    skipEndpoints: readonly string[],
+    filter: EndpointFilter,
   ): Promise<ClaimedDelivery[]> {
-    const rows = await this.#db.all<ClaimRow>(CLAIM_SQL[this.#db.engine], [
-      now + leaseMs,
-      now,
-      skipEndpoints,
-      limit,
-    ]);
+    const [sql, ids] =
+      'only' in filter
+        ? [CLAIM_SQL[this.#db.engine].only, filter.only]
+        : [CLAIM_SQL[this.#db.engine].skip, filter.skip];
+    const rows = await this.#db.all<ClaimRow>(sql, [now + leaseMs, now, ids, limit]);
     if (rows.length === 0) return [];
 
     const eventIds = [...new Set(rows.map((r) => r.event_id))];

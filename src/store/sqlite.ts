@@ -25,6 +25,12 @@ class Mutex {
   }
 }
 
+interface GroupMember {
+  fn: (tx: Queryable) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 const toSqlite = (params: readonly Param[]): SQLInputValue[] =>
   params.map((p) => (Array.isArray(p) ? JSON.stringify(p) : (p as SQLInputValue)));
 
@@ -35,6 +41,7 @@ export class SqliteDb implements Db {
   readonly #statements = new Map<string, StatementSync>();
   readonly #mutex = new Mutex();
   readonly #direct: Queryable;
+  #group: GroupMember[] = [];
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -44,7 +51,10 @@ export class SqliteDb implements Db {
     this.#db.exec(`PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       PRAGMA foreign_keys = ON;
-      PRAGMA busy_timeout = 5000;`);
+      PRAGMA busy_timeout = 5000;
+      PRAGMA cache_size = -65536;
+      PRAGMA mmap_size = 268435456;
+      PRAGMA wal_autocheckpoint = 10000;`);
     this.#direct = {
       engine: 'sqlite',
       all: async (sql, params = []) => this.#all(sql, params),
@@ -113,6 +123,41 @@ export class SqliteDb implements Db {
         throw error;
       }
     });
+  }
+
+  groupedTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#group.push({ fn, resolve, reject } as GroupMember);
+      if (this.#group.length === 1) setImmediate(() => void this.#commitGroup());
+    });
+  }
+
+  // A commit costs ~100 µs here (WAL frames and syscalls), a publish's statements ~20 µs:
+  // sharing commits is what lets one process publish thousands of events a second.
+  async #commitGroup(): Promise<void> {
+    const group = this.#group;
+    this.#group = [];
+    const settled: Array<() => void> = [];
+    try {
+      await this.transaction(async (tx) => {
+        for (const member of group) {
+          this.#db.exec('SAVEPOINT grouped');
+          try {
+            const value = await member.fn(tx);
+            this.#db.exec('RELEASE grouped');
+            settled.push(() => member.resolve(value));
+          } catch (error) {
+            this.#db.exec('ROLLBACK TO grouped');
+            this.#db.exec('RELEASE grouped');
+            settled.push(() => member.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      for (const member of group) member.reject(error); // the commit failed: nothing was written
+      return;
+    }
+    for (const settle of settled) settle();
   }
 
   async listen(): Promise<null> {
