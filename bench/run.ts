@@ -312,7 +312,9 @@ for (const engine of values.engines.split(',')) {
       for (let i = 0; i < RUNS; i++) {
         const result = mode === 'live' ? await live(engine, db.url()) : await drain(engine, db.url());
         runs.push(result);
-        process.stdout.write(`${engine} ${mode} run ${i + 1}/${RUNS}: ${result.perSecond.toFixed(0)} deliveries/s\n`);
+        process.stdout.write(
+          `${engine} ${mode} run ${i + 1}/${RUNS}: ${result.perSecond.toFixed(0)} deliveries/s\n`,
+        );
       }
       // The median run: one noisy neighbour on a shared machine should not make the headline.
       const median = runs.sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)];

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { globSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -32,7 +31,10 @@ describe('module boundaries', () => {
       for (const [, specifier] of source.matchAll(/^(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
         if (!specifier?.startsWith('.')) continue;
         const target = moduleOf(relative(root, join(root, dirname(file), specifier)));
-        assert.ok(allowed.includes(target), `${file} imports ${specifier} (${target}), outside ${allowed.join(', ')}`);
+        assert.ok(
+          allowed.includes(target),
+          `${file} imports ${specifier} (${target}), outside ${allowed.join(', ')}`,
+        );
       }
     });
   }
