@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseSchedule } from './domain/retry.ts';
+import { DEFAULT_TRANSITIONS, parseTransitionTable, type TransitionTable } from './domain/statuses.ts';
 
 /** Every setting, read once from the environment at start. See docs/configuration.md. */
 export interface Config {
@@ -20,6 +21,8 @@ export interface Config {
   shutdownGraceMs: number;
   maxBodyBytes: number;
   tlsCa: string | null;
+  /** Which proposal status may follow which (docs/domain.md). */
+  transitions: TransitionTable;
   logLevel: string;
 }
 
@@ -93,6 +96,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: read(env, 'ARAUTO_SHUTDOWN_GRACE', 8000, parseDuration),
     maxBodyBytes: read(env, 'ARAUTO_MAX_BODY_BYTES', 256 * 1024, integer(1024, 64 * 1024 * 1024)),
     tlsCa: read<string | null>(env, 'ARAUTO_TLS_CA_FILE', null, (path) => readFileSync(path, 'utf8')),
+    transitions: read(env, 'ARAUTO_STATUS_TRANSITIONS_FILE', DEFAULT_TRANSITIONS, (path) =>
+      parseTransitionTable(JSON.parse(readFileSync(path, 'utf8'))),
+    ),
     logLevel: read(env, 'ARAUTO_LOG_LEVEL', 'info', (t) => {
       if (!/^(fatal|error|warn|info|debug|trace|silent)$/.test(t)) throw new Error(`unknown level ${t}`);
       return t;

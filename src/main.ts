@@ -111,6 +111,7 @@ export async function startArauto(config: Config, roles: Roles, logger?: Logger)
         allowPrivateNetworks: config.allowPrivateNetworks,
         firstAttemptDelayMs: config.retrySchedule[0] ?? 0,
         onDue: () => dispatcher?.notify(),
+        transitions: config.transitions,
       });
       api = app;
       closers.push(() => app.close());

@@ -170,17 +170,17 @@ for (const engine of testEngines()) {
         partner_id: partnerId,
         environment: 'sandbox',
         type: 'customer.created',
-        data: { id: 1 },
+        data: { customer_id: '1' },
       };
       const first = await app.call('POST', '/v1/events', { ...body, idempotency_key: 'abc' });
       const second = await app.call('POST', '/v1/events', {
         ...body,
         idempotency_key: 'abc',
-        data: { id: 2 },
+        data: { customer_id: '2' },
       });
       assert.equal(second.status, 202);
       assert.equal(second.body.id, first.body.id);
-      assert.deepEqual(second.body.data, { id: 1 });
+      assert.deepEqual(second.body.data, { customer_id: '1' });
       assert.equal(second.headers.get('idempotent-replayed'), 'true');
       const viaHeader = await app.call('POST', '/v1/events', body, { 'idempotency-key': 'abc' });
       assert.equal(viaHeader.body.id, first.body.id);
@@ -310,7 +310,12 @@ for (const engine of testEngines()) {
           [
             'POST',
             '/v1/events',
-            { partner_id: 'ptn_nope', environment: 'sandbox', type: 'a.b', data: {} },
+            {
+              partner_id: 'ptn_nope',
+              environment: 'sandbox',
+              type: 'customer.created',
+              data: { customer_id: '1' },
+            },
             'partner_not_found',
           ],
           ['GET', '/v1/endpoints/ep_nope', undefined, 'endpoint_not_found'],
@@ -330,14 +335,19 @@ for (const engine of testEngines()) {
 
       it('refuses event payloads of the wrong shape', async () => {
         const partnerId = await createPartner(app);
-        const base = { partner_id: partnerId, environment: 'sandbox', type: 'proposal.created', data: {} };
+        const base = {
+          partner_id: partnerId,
+          environment: 'sandbox',
+          type: 'proposal.created',
+          data: { proposal_id: 'x' },
+        };
         for (const body of [
           { ...base, data: 'text' },
           { ...base, data: [1, 2] },
           { ...base, type: 'Proposal Created' },
           { ...base, environment: 'prod' },
           { ...base, subject: '' },
-          { partner_id: partnerId, environment: 'sandbox', type: 'a.b' },
+          { partner_id: partnerId, environment: 'sandbox', type: 'proposal.created' },
         ]) {
           const res = await app.call('POST', '/v1/events', body);
           assert.equal(res.status, 422, JSON.stringify(body));

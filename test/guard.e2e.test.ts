@@ -80,7 +80,15 @@ for (const engine of testEngines()) {
       if (alias) urls.push(`http://${alias}:${port}/hook`);
       for (const url of urls) {
         await app.store.endpoints.create(
-          { partnerId, url, environment: 'sandbox', eventTypes: null, description: url },
+          {
+            partnerId,
+            url,
+            environment: 'sandbox',
+            eventTypes: null,
+            storeIds: null,
+            ordering: 'subject',
+            description: url,
+          },
           Date.now(),
         );
       }

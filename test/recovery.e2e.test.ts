@@ -71,10 +71,11 @@ describe('PostgreSQL: several processes and outages', {
                 partner_id: partner.body.id,
                 environment: 'sandbox',
                 type: 'proposal.created',
-                data: { n: i },
+                data: { proposal_id: `n-${i}` },
               },
               auth,
             );
+            assert.equal(res.status, 202, JSON.stringify(res.body));
             ids.push(res.body.id);
           }
         }),
@@ -117,7 +118,7 @@ describe('PostgreSQL: several processes and outages', {
         partner_id: partnerId,
         environment: 'sandbox',
         type: 'proposal.created',
-        data: {},
+        data: { proposal_id: 'during-outage' },
       });
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error.code, 'database_unavailable');

@@ -35,6 +35,8 @@ for (const engine of testEngines()) {
               url: `https://p${i}.example.com/hook`,
               environment: 'sandbox',
               eventTypes,
+              storeIds: null,
+              ordering: 'subject',
               description: null,
             },
             now,
@@ -44,18 +46,24 @@ for (const engine of testEngines()) {
       return { partner, endpoints };
     }
 
+    let proposals = 0;
+    /** An event about a new proposal each time, so that delivery lines never hold each other up here. */
     const event = (
       partnerId: string,
-      extra: Partial<{ type: string; idempotencyKey: string | null }> = {},
-    ) => ({
-      partnerId,
-      environment: 'sandbox' as const,
-      type: 'proposal.created',
-      subject: 'proposal/1',
-      data: '{"proposal_id":"1"}',
-      idempotencyKey: null,
-      ...extra,
-    });
+      extra: Partial<{ type: string; idempotencyKey: string | null; subject: string | null }> = {},
+    ) => {
+      const id = String(++proposals);
+      return {
+        partnerId,
+        environment: 'sandbox' as const,
+        type: 'proposal.created',
+        subject: `proposal/${id}`,
+        storeId: null,
+        data: JSON.stringify({ proposal_id: id }),
+        idempotencyKey: null,
+        ...extra,
+      };
+    };
 
     const okAttempt = (number: number, at: number): Attempt => ({
       number,
@@ -191,7 +199,7 @@ for (const engine of testEngines()) {
         await store.events.publish(event(partner.id), now, 0);
         const claimed = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.equal(claimed.length, 2);
-        assert.equal(claimed[0]?.event.data, '{"proposal_id":"1"}');
+        assert.match(claimed[0]?.event.data ?? '', /^\{"proposal_id":"\d+"\}$/);
         assert.match(claimed[0]?.endpoint.secret ?? '', /^whsec_/);
         assert.deepEqual(await store.queue.claim(now + 29_000, 10, 30_000, { skip: [] }), []);
         // The dispatcher that held them died: after the lease they are due again, with a new token.
@@ -205,7 +213,13 @@ for (const engine of testEngines()) {
         const [a] = claimed;
         const [current] = again.filter((d) => d.id === a?.id);
         assert.ok(a && current);
-        const result = { id: a.id, status: 'succeeded' as const, nextAttemptAt: null, disableEndpoint: null };
+        const result = {
+          id: a.id,
+          status: 'succeeded' as const,
+          nextAttemptAt: null,
+          disableEndpoint: null,
+          releaseLine: null,
+        };
         await store.queue.complete(
           [{ ...result, leaseToken: a.leaseToken, attempt: okAttempt(1, now) }],
           now,
@@ -267,6 +281,7 @@ for (const engine of testEngines()) {
               status: 'failed',
               nextAttemptAt: null,
               disableEndpoint: d.endpoint.id,
+              releaseLine: null,
               attempt: {
                 ...okAttempt(1, now),
                 statusCode: 410,
@@ -313,6 +328,7 @@ for (const engine of testEngines()) {
               status: 'failed',
               nextAttemptAt: null,
               disableEndpoint: null,
+              releaseLine: null,
               attempt: failed,
             },
           ],
@@ -339,7 +355,10 @@ for (const engine of testEngines()) {
         await store.endpoints.delete(id, now);
         await assert.rejects(store.endpoints.get(id), { code: 'endpoint_not_found' });
         await assert.rejects(store.endpoints.delete(id, now), { code: 'endpoint_not_found' });
-        assert.deepEqual(await store.endpoints.listByPartner(partner.id, { limit: 10, after: '' }), []);
+        assert.deepEqual(
+          await store.endpoints.listByPartner(partner.id, 'endpoint', { limit: 10, after: '' }),
+          [],
+        );
         const [d] = await store.queue.claim(now, 10, 30_000, { skip: [] });
         assert.equal(d?.endpoint.deleted, true);
       } finally {

@@ -1,4 +1,13 @@
-import type { Delivery, Endpoint, EventRecord, Partner } from '../domain/types.ts';
+import { bmpCode, credereState, creditasName } from '../domain/statuses.ts';
+import type {
+  Delivery,
+  Endpoint,
+  EventRecord,
+  Partner,
+  PartnerStore,
+  Proposal,
+  Simulation,
+} from '../domain/types.ts';
 
 /** Resources as the API shows them: snake_case, ISO 8601 times, secrets only where asked for. */
 
@@ -16,9 +25,12 @@ export const partnerJson = (p: Partner) => ({
 export const endpointJson = (e: Endpoint) => ({
   id: e.id,
   partner_id: e.partnerId,
+  kind: e.kind,
   url: e.url,
   environment: e.environment,
   event_types: e.eventTypes,
+  store_ids: e.storeIds,
+  ordering: e.ordering,
   description: e.description,
   enabled: e.enabled,
   disabled_reason: e.disabledReason,
@@ -37,6 +49,7 @@ export function eventJson(e: EventRecord): string {
     environment: e.environment,
     type: e.type,
     subject: e.subject,
+    store_id: e.storeId,
     idempotency_key: e.idempotencyKey,
     created_at: iso(e.createdAt),
   });
@@ -61,4 +74,57 @@ export const deliveryJson = (d: Delivery) => ({
     error_message: a.errorMessage,
     response_body: a.responseBody,
   })),
+});
+
+export const storeJson = (s: PartnerStore) => ({
+  id: s.id,
+  partner_id: s.partnerId,
+  name: s.name,
+  cnpj: s.cnpj,
+  created_at: iso(s.createdAt),
+});
+
+export const simulationJson = (s: Simulation) => ({
+  id: s.id,
+  partner_id: s.partnerId,
+  environment: s.environment,
+  store_id: s.storeId,
+  webhook_url: s.webhookUrl,
+  created_at: iso(s.createdAt),
+});
+
+/** The status in every vocabulary a partner may speak (null where a platform has no name for it). */
+export const statusCodes = (p: Proposal) => ({
+  bmp_situacao: bmpCode(p.status),
+  credere_state: credereState(p.status),
+  creditas_name: creditasName(p.status),
+});
+
+export const proposalJson = (p: Proposal) => ({
+  id: p.id,
+  partner_id: p.partnerId,
+  environment: p.environment,
+  external_id: p.externalId,
+  store_id: p.storeId,
+  webhook_url: p.webhookUrl,
+  status: p.status,
+  previous_status: p.previousStatus,
+  reason: p.reason,
+  description: p.description,
+  status_changed_at: iso(p.statusChangedAt),
+  ...statusCodes(p),
+  data: JSON.parse(p.data) as unknown,
+  created_at: iso(p.createdAt),
+  updated_at: iso(p.updatedAt),
+});
+
+export const proposalStatusJson = (p: Proposal) => ({
+  proposal_id: p.id,
+  external_id: p.externalId,
+  status: p.status,
+  previous_status: p.previousStatus,
+  reason: p.reason,
+  description: p.description,
+  changed_at: iso(p.statusChangedAt),
+  ...statusCodes(p),
 });

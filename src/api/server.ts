@@ -9,12 +9,14 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { Logger } from 'pino';
+import type { TransitionTable } from '../domain/statuses.ts';
 import { AppError } from '../errors.ts';
 import { isDatabaseUnavailable, type Store } from '../store/index.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { endpointRoutes } from './endpoints.ts';
 import { eventRoutes } from './events.ts';
-import { partnerRoutes } from './partners.ts';
+import { partnerRoutes, storeRoutes } from './partners.ts';
+import { proposalRoutes } from './proposals.ts';
 
 export interface ApiOptions {
   store: Store;
@@ -27,6 +29,7 @@ export interface ApiOptions {
   firstAttemptDelayMs: number;
   /** Deliveries were made due: wake the dispatcher of this process, if it runs one. */
   onDue: () => void;
+  transitions: TransitionTable;
 }
 
 export type Api = FastifyInstance<
@@ -156,7 +159,9 @@ export function buildApi(options: ApiOptions): Api {
         }
       });
       partnerRoutes(v1, options);
+      storeRoutes(v1, options);
       endpointRoutes(v1, options);
+      proposalRoutes(v1, options);
       eventRoutes(v1, options);
       deliveryRoutes(v1, options);
     },

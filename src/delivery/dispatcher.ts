@@ -10,7 +10,8 @@ import type { Sender, SendOutcome } from './http.ts';
 /** The part of the store the dispatcher uses; see DeliveryQueue. */
 export interface Queue {
   claim(now: number, limit: number, leaseMs: number, endpoints: EndpointFilter): Promise<ClaimedDelivery[]>;
-  complete(results: readonly DeliveryResult[], now: number): Promise<void>;
+  /** Returns how many waiting deliveries the results released (ordering by subject). */
+  complete(results: readonly DeliveryResult[], now: number): Promise<number>;
   release(leases: readonly Lease[], now: number): Promise<void>;
 }
 
@@ -262,6 +263,7 @@ export class Dispatcher {
           nextAttemptAt: null,
           attempt: closedEndpointAttempt(d, now),
           disableEndpoint: null,
+          releaseLine: lineOf(d),
         });
         continue;
       }
@@ -382,19 +384,19 @@ export class Dispatcher {
     at: number,
   ): DeliveryResult {
     const attempt = toAttempt(outcome, d.attemptCount + 1, at);
-    const base = { id: d.id, leaseToken: d.leaseToken, attempt, disableEndpoint: null };
-    if (attempt.error === null) return { ...base, status: 'succeeded', nextAttemptAt: null };
+    const base = { id: d.id, leaseToken: d.leaseToken, attempt, disableEndpoint: null, releaseLine: null };
+    // A final result lets the next delivery of its line go.
+    const final = { ...base, nextAttemptAt: null, releaseLine: lineOf(d) };
+    if (attempt.error === null) return { ...final, status: 'succeeded' };
     // 410 Gone is the receiver saying the endpoint no longer exists (Standard Webhooks).
-    if (attempt.statusCode === 410) {
-      return { ...base, status: 'failed', nextAttemptAt: null, disableEndpoint: d.endpoint.id };
-    }
-    if (d.manualRetry) return { ...base, status: 'failed', nextAttemptAt: null };
+    if (attempt.statusCode === 410) return { ...final, status: 'failed', disableEndpoint: d.endpoint.id };
+    if (d.manualRetry) return { ...final, status: 'failed' };
     const now = this.#o.now();
     const throttled =
       outcome.kind === 'response' && (outcome.statusCode === 429 || outcome.statusCode === 503);
     const retryAfter = throttled ? parseRetryAfter(outcome.retryAfter, now) : null;
     const delay = nextRetryDelay(this.#o.retrySchedule, attempt.number, retryAfter, this.#o.random);
-    if (delay === null) return { ...base, status: 'failed', nextAttemptAt: null };
+    if (delay === null) return { ...final, status: 'failed' };
     return { ...base, status: 'pending', nextAttemptAt: now + delay };
   }
 
@@ -419,7 +421,8 @@ export class Dispatcher {
       const batch = this.#results;
       this.#results = [];
       try {
-        await this.#o.queue.complete(batch, this.#o.now());
+        const released = await this.#o.queue.complete(batch, this.#o.now());
+        if (released > 0) this.notify();
         backoff = 0;
       } catch (error) {
         this.#results = batch.concat(this.#results);
@@ -440,6 +443,9 @@ export class Dispatcher {
     }
   }
 }
+
+const lineOf = (d: ClaimedDelivery): DeliveryResult['releaseLine'] =>
+  d.ordered && d.event.subject !== null ? { endpointId: d.endpoint.id, subject: d.event.subject } : null;
 
 /** The attempt log entry for an exchange: 2xx succeeds, 3xx is never followed, the rest fail. */
 function toAttempt(outcome: Exclude<SendOutcome, { kind: 'aborted' }>, number: number, at: number): Attempt {

@@ -17,7 +17,7 @@ function pooledRandom(): number {
 const ulid = monotonicFactory(pooledRandom);
 
 /** Resource prefixes make ids self-describing in logs and support tickets (`evt_01J…`). */
-export type IdPrefix = 'ptn' | 'ep' | 'evt' | 'dlv';
+export type IdPrefix = 'ptn' | 'ep' | 'evt' | 'dlv' | 'str' | 'sim' | 'prp';
 
 /**
  * A new id: prefix + ULID. ULIDs sort by creation time, and are monotonic within a process, so

@@ -1,3 +1,5 @@
+import type { ProposalStatus } from './statuses.ts';
+
 /** The records Arauto keeps. Times are epoch milliseconds; the API renders them as ISO 8601. */
 
 export const ENVIRONMENTS = ['sandbox', 'production'] as const;
@@ -13,13 +15,25 @@ export interface Partner {
   updatedAt: number;
 }
 
+export const ORDERINGS = ['subject', 'none'] as const;
+/** `subject`: deliveries to one endpoint that share a subject go out one at a time, in publish order. */
+export type Ordering = (typeof ORDERINGS)[number];
+
 export interface Endpoint {
   id: string;
   partnerId: string;
+  /**
+   * `endpoint`: registered through the API. `resource`: created for a `webhook_url` given on a
+   * proposal or simulation; it receives only events about those resources.
+   */
+  kind: 'endpoint' | 'resource';
   url: string;
   environment: Environment;
   /** null = every event type. */
   eventTypes: string[] | null;
+  /** null = every store; otherwise only events of these stores. */
+  storeIds: string[] | null;
+  ordering: Ordering;
   description: string | null;
   enabled: boolean;
   /** Why the endpoint was disabled: `gone` (the receiver answered 410) or `manual`. */
@@ -36,9 +50,54 @@ export interface EventRecord {
   environment: Environment;
   type: string;
   subject: string | null;
+  /** The partner's store the event concerns (from data.store_id or its proposal/simulation). */
+  storeId: string | null;
   data: string;
   idempotencyKey: string | null;
   createdAt: number;
+}
+
+/** A store (loja) of a partner — a dealer’s shop, Credere’s "loja". */
+export interface PartnerStore {
+  partnerId: string;
+  id: string;
+  name: string;
+  cnpj: string;
+  createdAt: number;
+}
+
+export interface Simulation {
+  id: string;
+  partnerId: string;
+  environment: Environment;
+  storeId: string | null;
+  webhookUrl: string | null;
+  createdAt: number;
+}
+
+export interface Proposal {
+  id: string;
+  partnerId: string;
+  environment: Environment;
+  /** The operation code the partner sent on creation (BMP's *identificador*). */
+  externalId: string | null;
+  storeId: string | null;
+  webhookUrl: string | null;
+  status: ProposalStatus;
+  previousStatus: ProposalStatus | null;
+  reason: string | null;
+  description: string | null;
+  statusChangedAt: number;
+  /** JSON object text: what the lender attached on creation. */
+  data: string;
+  /** JSON object text given with the change to `approved`, once reached. */
+  approval: string | null;
+  approvedAt: number | null;
+  /** JSON object text given with the change to `released` or `paid`, once reached. */
+  payment: string | null;
+  paymentApprovedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';

@@ -95,10 +95,11 @@ export class Deliveries {
       const row = await tx.get<{
         status: DeliveryStatus;
         leased_until: number | null;
+        next_attempt_at: number | null;
         enabled: unknown;
         deleted_at: number | null;
       }>(
-        `SELECT d.status, d.leased_until, e.enabled, e.deleted_at
+        `SELECT d.status, d.leased_until, d.next_attempt_at, e.enabled, e.deleted_at
          FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = $1`,
         [id],
       );
@@ -111,6 +112,13 @@ export class Deliveries {
           409,
           'endpoint_disabled',
           'The endpoint of this delivery is disabled; enable it first.',
+        );
+      }
+      if (row.status === 'pending' && row.next_attempt_at === null) {
+        throw new AppError(
+          409,
+          'delivery_waiting',
+          'This delivery waits for an earlier one to the same endpoint and subject; it goes when that one is final.',
         );
       }
       if (row.status === 'pending' && row.leased_until !== null && row.leased_until > now) {

@@ -6,12 +6,17 @@ import { Events } from './events.ts';
 import { migrate } from './migrations.ts';
 import { Partners } from './partners.ts';
 import { PgDb } from './postgres.ts';
+import { Proposals } from './proposals.ts';
 import { DeliveryQueue } from './queue.ts';
+import { Simulations, Stores } from './resources.ts';
 import { Settings } from './settings.ts';
 import { SqliteDb } from './sqlite.ts';
 
 export { isDatabaseUnavailable } from './errors.ts';
+export type { Cursor, FeedPage, NewEvent } from './events.ts';
+export type { NewProposal, StatusChange } from './proposals.ts';
 export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, EndpointFilter, Lease } from './queue.ts';
+export { requireStores } from './resources.ts';
 
 /** Everything that reads or writes the database. The rest of Arauto never sees SQL. */
 export interface Store {
@@ -20,6 +25,9 @@ export interface Store {
   readonly endpoints: Endpoints;
   readonly events: Events;
   readonly deliveries: Deliveries;
+  readonly stores: Stores;
+  readonly simulations: Simulations;
+  readonly proposals: Proposals;
   readonly queue: DeliveryQueue;
   readonly settings: Settings;
   /** Applies pending migrations; returns the versions applied. */
@@ -50,12 +58,16 @@ export function openStore(options: StoreOptions): Store {
         });
   // One channel per schema, so deployments sharing a database do not wake each other.
   const channel = `arauto_wakeup${location.schema ? `_${location.schema}` : ''}`;
+  const events = new Events(db, channel);
   return {
     engine: db.engine,
     partners: new Partners(db),
     endpoints: new Endpoints(db),
-    events: new Events(db, channel),
+    events,
     deliveries: new Deliveries(db, channel),
+    stores: new Stores(db),
+    simulations: new Simulations(db),
+    proposals: new Proposals(db, events),
     queue: new DeliveryQueue(db),
     settings: new Settings(db),
     migrate: () => migrate(db, location.schema),

@@ -163,6 +163,128 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'credit pipeline: proposals, simulations, stores, per-resource URLs, ordering, feed',
+    sqlite: `
+      ALTER TABLE endpoints ADD COLUMN kind TEXT NOT NULL DEFAULT 'endpoint';
+      ALTER TABLE endpoints ADD COLUMN store_ids TEXT;
+      ALTER TABLE endpoints ADD COLUMN ordering TEXT NOT NULL DEFAULT 'subject';
+      CREATE UNIQUE INDEX endpoints_resource_url ON endpoints (partner_id, environment, url)
+        WHERE kind = 'resource' AND deleted_at IS NULL;
+      ALTER TABLE events ADD COLUMN store_id TEXT;
+      CREATE INDEX events_by_subject ON events (subject, seq);
+      ALTER TABLE deliveries ADD COLUMN subject TEXT;
+      ALTER TABLE deliveries ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN ordered INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX deliveries_line ON deliveries (endpoint_id, subject, seq) WHERE status = 'pending';
+      CREATE TABLE stores (
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        cnpj TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (partner_id, id)
+      );
+      CREATE TABLE partner_secrets (
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        environment TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (partner_id, environment)
+      );
+      CREATE TABLE proposals (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        environment TEXT NOT NULL,
+        external_id TEXT,
+        store_id TEXT,
+        webhook_url TEXT,
+        status TEXT NOT NULL,
+        previous_status TEXT,
+        reason TEXT,
+        description TEXT,
+        status_changed_at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        approval TEXT,
+        approved_at INTEGER,
+        payment TEXT,
+        payment_approved_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX proposals_by_partner ON proposals (partner_id, environment, id);
+      CREATE TABLE simulations (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        environment TEXT NOT NULL,
+        store_id TEXT,
+        webhook_url TEXT,
+        created_at INTEGER NOT NULL
+      );
+    `,
+    postgres: `
+      ALTER TABLE endpoints ADD COLUMN kind text NOT NULL DEFAULT 'endpoint';
+      ALTER TABLE endpoints ADD COLUMN store_ids text;
+      ALTER TABLE endpoints ADD COLUMN ordering text NOT NULL DEFAULT 'subject';
+      CREATE UNIQUE INDEX endpoints_resource_url ON endpoints (partner_id, environment, url)
+        WHERE kind = 'resource' AND deleted_at IS NULL;
+      ALTER TABLE events ADD COLUMN store_id text;
+      -- The catch-up feed pages by (txid, seq) below the oldest running transaction, so an event
+      -- whose transaction commits late is never skipped by a cursor that has moved past its seq.
+      ALTER TABLE events ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE INDEX events_by_subject ON events (subject, seq);
+      CREATE INDEX events_feed ON events (partner_id, environment, txid, seq);
+      ALTER TABLE deliveries ADD COLUMN subject text;
+      ALTER TABLE deliveries ADD COLUMN seq bigint NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN ordered boolean NOT NULL DEFAULT false;
+      CREATE INDEX deliveries_line ON deliveries (endpoint_id, subject, seq) WHERE status = 'pending';
+      CREATE TABLE stores (
+        partner_id text NOT NULL REFERENCES partners (id),
+        id text NOT NULL,
+        name text NOT NULL,
+        cnpj text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (partner_id, id)
+      );
+      CREATE TABLE partner_secrets (
+        partner_id text NOT NULL REFERENCES partners (id),
+        environment text NOT NULL,
+        secret text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (partner_id, environment)
+      );
+      CREATE TABLE proposals (
+        id text PRIMARY KEY,
+        partner_id text NOT NULL REFERENCES partners (id),
+        environment text NOT NULL,
+        external_id text,
+        store_id text,
+        webhook_url text,
+        status text NOT NULL,
+        previous_status text,
+        reason text,
+        description text,
+        status_changed_at bigint NOT NULL,
+        data text NOT NULL,
+        approval text,
+        approved_at bigint,
+        payment text,
+        payment_approved_at bigint,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE INDEX proposals_by_partner ON proposals (partner_id, environment, id);
+      CREATE TABLE simulations (
+        id text PRIMARY KEY,
+        partner_id text NOT NULL REFERENCES partners (id),
+        environment text NOT NULL,
+        store_id text,
+        webhook_url text,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,7 +1,7 @@
 import { newId } from '../domain/ids.ts';
 import type { Partner } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { Db } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 import { isUniqueViolation } from './errors.ts';
 
 interface PartnerRow {
@@ -35,6 +35,11 @@ export interface Page {
   limit: number;
   /** Return records whose id sorts after this one. */
   after: string;
+}
+
+export async function requirePartner(q: Queryable, partnerId: string): Promise<void> {
+  const found = await q.get('SELECT 1 AS one FROM partners WHERE id = $1', [partnerId]);
+  if (!found) throw notFound('partner', partnerId);
 }
 
 export class Partners {

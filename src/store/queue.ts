@@ -1,5 +1,6 @@
 import type { Attempt, EventRecord } from '../domain/types.ts';
-import { bool, type Db, type Engine, inList, notInList } from './db.ts';
+import { bool, type Db, type Engine, inList, notInList, type Queryable } from './db.ts';
+import { lockLines } from './events.ts';
 
 /** A delivery a dispatcher holds a lease on, with what it needs to send it. */
 export interface ClaimedDelivery {
@@ -9,6 +10,8 @@ export interface ClaimedDelivery {
   attemptCount: number;
   /** The next failure is final (an operator's one-off retry). */
   manualRetry: boolean;
+  /** In a delivery line (endpoint, subject): its final result releases the next one. */
+  ordered: boolean;
   event: Pick<EventRecord, 'id' | 'type' | 'subject' | 'data' | 'createdAt'>;
   endpoint: { id: string; url: string; secret: string; enabled: boolean; deleted: boolean };
 }
@@ -22,6 +25,8 @@ export interface DeliveryResult {
   attempt: Attempt;
   /** The receiver answered 410 Gone: disable its endpoint. */
   disableEndpoint: string | null;
+  /** A final result in a delivery line: release the next waiting delivery of that line. */
+  releaseLine: { endpointId: string; subject: string } | null;
 }
 
 export interface Lease {
@@ -36,6 +41,7 @@ interface ClaimRow {
   attempt_count: number;
   lease_token: number;
   manual_retry: number | boolean;
+  ordered: number | boolean;
 }
 
 /** Which endpoints a claim considers: all but some (the usual sweep), or only some (a refill). */
@@ -51,11 +57,11 @@ function claimSql(engine: Engine, filter: 'skip' | 'only'): string {
       `WITH due AS (${due} FOR UPDATE SKIP LOCKED)
       UPDATE deliveries d SET next_attempt_at = $1, leased_until = $1, lease_token = d.lease_token + 1
       FROM due WHERE d.id = due.id
-      RETURNING d.id, d.event_id, d.endpoint_id, d.attempt_count, d.lease_token, d.manual_retry`
+      RETURNING d.id, d.event_id, d.endpoint_id, d.attempt_count, d.lease_token, d.manual_retry, d.ordered`
     : // One statement is atomic in SQLite, and there is one writer at a time.
       `UPDATE deliveries SET next_attempt_at = $1, leased_until = $1, lease_token = lease_token + 1
       WHERE id IN (${due})
-      RETURNING id, event_id, endpoint_id, attempt_count, lease_token, manual_retry`;
+      RETURNING id, event_id, endpoint_id, attempt_count, lease_token, manual_retry, ordered`;
 }
 
 const CLAIM_SQL = {
@@ -86,6 +92,24 @@ const COMPLETE_ONE = `UPDATE deliveries SET status = $3, attempt_count = $4, nex
 const INSERT_ATTEMPT = `INSERT INTO attempts
     (delivery_id, number, at, status_code, duration_ms, error, error_message, response_body)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`;
+
+/**
+ * Makes the oldest waiting delivery of a line due, unless the line still has a pending one
+ * that is not waiting (a manual retry of an earlier delivery holds the line again).
+ */
+async function releaseNext(tx: Queryable, endpointId: string, subject: string, now: number): Promise<number> {
+  return tx.run(
+    `UPDATE deliveries SET next_attempt_at = $3, updated_at = $3
+     WHERE id = (
+       SELECT id FROM deliveries
+       WHERE endpoint_id = $1 AND subject = $2 AND status = 'pending' AND next_attempt_at IS NULL
+       ORDER BY seq LIMIT 1)
+     AND NOT EXISTS (
+       SELECT 1 FROM deliveries
+       WHERE endpoint_id = $1 AND subject = $2 AND status = 'pending' AND next_attempt_at IS NOT NULL)`,
+    [endpointId, subject, now],
+  );
+}
 
 /**
  * The dispatcher's side of the deliveries table: lease due deliveries, write results, give
@@ -149,6 +173,7 @@ export class DeliveryQueue {
           leaseToken: r.lease_token,
           attemptCount: r.attempt_count,
           manualRetry: bool(r.manual_retry),
+          ordered: bool(r.ordered),
           event,
           endpoint,
         },
@@ -160,10 +185,12 @@ export class DeliveryQueue {
    * Records attempts and moves deliveries on. A result whose lease was lost (it expired and
    * another dispatcher took the delivery) is dropped: that dispatcher's result counts.
    */
-  async complete(results: readonly DeliveryResult[], now: number): Promise<void> {
-    if (results.length === 0) return;
+  async complete(results: readonly DeliveryResult[], now: number): Promise<number> {
+    if (results.length === 0) return 0;
     const gone = [...new Set(results.flatMap((r) => (r.disableEndpoint ? [r.disableEndpoint] : [])))];
-    await this.#db.transaction(async (tx) => {
+    const lines = results.flatMap((r) => (r.releaseLine ? [r.releaseLine] : []));
+    return this.#db.transaction(async (tx) => {
+      await lockLines(tx, lines);
       if (tx.engine === 'postgres') {
         const column = <T>(pick: (r: DeliveryResult) => T): T[] => results.map(pick);
         await tx.run(COMPLETE_PG, [
@@ -211,6 +238,9 @@ export class DeliveryQueue {
           [gone, now],
         );
       }
+      let released = 0;
+      for (const line of lines) released += await releaseNext(tx, line.endpointId, line.subject, now);
+      return released;
     });
   }
 

@@ -120,6 +120,9 @@ export async function createEndpoint(
   return { id: res.body.id, secret: res.body.secret };
 }
 
+let published = 0;
+
+/** Publishes an event about a new proposal (unless `extra` says otherwise); returns its id. */
 export async function publish(
   app: TestArauto,
   partnerId: string,
@@ -130,7 +133,7 @@ export async function publish(
     partner_id: partnerId,
     environment: 'sandbox',
     type,
-    data: { proposal_id: 'p-1' },
+    data: { proposal_id: `p-${process.pid}-${++published}` },
     ...extra,
   });
   if (res.status !== 202) throw new Error(`publishing failed: ${res.status} ${JSON.stringify(res.body)}`);
