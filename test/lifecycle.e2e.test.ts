@@ -62,14 +62,17 @@ for (const engine of testEngines()) {
     it('kill -9 in mid-stream loses nothing: every acknowledged event is delivered after a restart', async () => {
       const databaseUrl = await engine.freshDatabaseUrl();
       const receiver = await TestReceiver.start();
+      // A slow receiver and few connections keep the dispatcher behind the publisher, so the kill
+      // lands with deliveries in flight and others not yet attempted.
       receiver.respond((_req, res) => {
-        setTimeout(() => res.end(), 5);
+        setTimeout(() => res.end(), 50);
       });
       const env = {
         ARAUTO_DATABASE_URL: databaseUrl,
         ARAUTO_DELIVERY_TIMEOUT: '1s',
         ARAUTO_DELIVERY_LEASE: '3s',
         ARAUTO_POLL_INTERVAL: '100ms',
+        ARAUTO_ORIGIN_CONCURRENCY: '8',
       };
       try {
         const first = await spawnArauto(['serve'], env);
@@ -91,7 +94,7 @@ for (const engine of testEngines()) {
           }
         };
         const publishing = Promise.all(Array.from({ length: 8 }, publisher));
-        await receiver.waitForCount(150, 20_000);
+        await receiver.waitFor((requests) => requests.length >= 20 && acknowledged.length >= 150, 20_000);
         first.proc.kill('SIGKILL');
         killed = true;
         const { signal } = await first.exited;

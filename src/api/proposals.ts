@@ -47,6 +47,7 @@ export function proposalRoutes(app: Api, options: ApiOptions): void {
     const webhookUrl = body.webhook_url
       ? validUrl(body.webhook_url, body.environment, allowPrivateNetworks, '/webhook_url')
       : null;
+    const initial = body.status === undefined ? 'draft' : status(body.status, '/status');
     const { proposal, event } = await store.proposals.create(
       {
         id: body.id ?? null,
@@ -55,8 +56,11 @@ export function proposalRoutes(app: Api, options: ApiOptions): void {
         externalId: body.external_id ?? null,
         storeId: body.store_id ?? null,
         webhookUrl,
-        status: body.status === undefined ? 'draft' : status(body.status, '/status'),
+        status: initial,
         data: body.data ?? {},
+        // A proposal may enter Arauto mid-way (migrated from polling): its status says what it has reached.
+        approved: CREDIT_APPROVED.includes(initial),
+        paymentApproved: PAYMENT_APPROVED.includes(initial),
       },
       Date.now(),
       firstAttemptDelayMs,
@@ -90,7 +94,7 @@ export function proposalRoutes(app: Api, options: ApiOptions): void {
           reason: body.reason ?? null,
           description: body.description ?? null,
           data: body.data ?? {},
-          approves: to === CREDIT_APPROVED,
+          approves: CREDIT_APPROVED.includes(to),
           approvesPayment: PAYMENT_APPROVED.includes(to),
         };
       },

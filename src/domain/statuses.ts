@@ -182,7 +182,20 @@ export function parseTransitionTable(json: unknown): TransitionTable {
   return result;
 }
 
-/** The credit counts as approved once a proposal has been `approved` (Creditas' credit-approved). */
-export const CREDIT_APPROVED: ProposalStatus = 'approved';
-/** Payment counts as approved once a proposal has been `released` or `paid` (payment-approved). */
-export const PAYMENT_APPROVED: readonly ProposalStatus[] = ['released', 'paid'];
+/**
+ * Statuses that mean the credit was approved (Creditas' /conditions/credit-approved answers):
+ * `approved` and everything that only follows an approval. A proposal created at one of them,
+ * or moved to one by a table that skips `approved`, has been approved all the same.
+ */
+export const CREDIT_APPROVED: readonly ProposalStatus[] = [
+  'approved',
+  'finalized',
+  'verified',
+  'released',
+  'payment_pending',
+  'paid',
+  'assigned',
+  'invoiced',
+];
+/** Statuses that mean the payment was approved (/conditions/payment-approved): released or later. */
+export const PAYMENT_APPROVED: readonly ProposalStatus[] = ['released', 'paid', 'assigned'];

@@ -64,6 +64,10 @@ export interface NewProposal {
   status: ProposalStatus;
   /** A JSON object, kept and merged into the proposal.created event's data. */
   data: Record<string, unknown>;
+  /** Created already approved: `data` is also the credit approval. */
+  approved: boolean;
+  /** Created already released or paid: `data` is also the payment approval. */
+  paymentApproved: boolean;
 }
 
 /** What a status change writes, decided (and validated) by the caller from the current proposal. */
@@ -107,8 +111,8 @@ export class Proposals {
       try {
         await tx.run(
           `INSERT INTO proposals (id, partner_id, environment, external_id, store_id, webhook_url, status,
-             status_changed_at, data, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8)`,
+             status_changed_at, data, approval, approved_at, payment, payment_approved_at, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $8, $8)`,
           [
             id,
             input.partnerId,
@@ -119,6 +123,10 @@ export class Proposals {
             input.status,
             now,
             data,
+            input.approved ? data : null,
+            input.approved ? now : null,
+            input.paymentApproved ? data : null,
+            input.paymentApproved ? now : null,
           ],
         );
       } catch (error) {
