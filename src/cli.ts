@@ -54,7 +54,8 @@ async function serve(args: string[]): Promise<void> {
 async function migrateOnly(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel });
-  const store = openStore({ databaseUrl: config.databaseUrl, poolSize: 1, logger });
+  // Migrations never read secrets: no master key needed (nor generated) to run them.
+  const store = openStore({ databaseUrl: config.databaseUrl, poolSize: 1, logger, masterKey: null });
   try {
     const applied = await store.migrate();
     process.stdout.write(

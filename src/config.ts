@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseSchedule } from './domain/retry.ts';
+import { parseMasterKey } from './domain/secret-box.ts';
 import { DEFAULT_TRANSITIONS, parseTransitionTable, type TransitionTable } from './domain/statuses.ts';
 
 /** Every setting, read once from the environment at start. See docs/configuration.md. */
@@ -23,6 +24,11 @@ export interface Config {
   tlsCa: string | null;
   /** Which proposal status may follow which (docs/domain.md). */
   transitions: TransitionTable;
+  /**
+   * Encrypts secrets and credentials at rest. Required on PostgreSQL; on SQLite, when unset, a key
+   * generated on the first start is kept beside the database file (see main.ts).
+   */
+  masterKey: Buffer | null;
   logLevel: string;
 }
 
@@ -96,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: read(env, 'ARAUTO_SHUTDOWN_GRACE', 8000, parseDuration),
     maxBodyBytes: read(env, 'ARAUTO_MAX_BODY_BYTES', 256 * 1024, integer(1024, 64 * 1024 * 1024)),
     tlsCa: read<string | null>(env, 'ARAUTO_TLS_CA_FILE', null, (path) => readFileSync(path, 'utf8')),
+    masterKey: read<Buffer | null>(env, 'ARAUTO_MASTER_KEY', null, parseMasterKey),
     transitions: read(env, 'ARAUTO_STATUS_TRANSITIONS_FILE', DEFAULT_TRANSITIONS, (path) =>
       parseTransitionTable(JSON.parse(readFileSync(path, 'utf8'))),
     ),

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { type Api, buildApi, sha256 } from './api/server.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
+import { Courier } from './delivery/courier.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { HttpSender } from './delivery/http.ts';
+import { newMasterKey, parseMasterKey } from './domain/secret-box.ts';
+import { parseDatabaseUrl } from './store/db.ts';
 import { openStore, type Store } from './store/index.ts';
 
 /** The composition root: the one place that builds objects and wires them together. */
@@ -51,12 +55,46 @@ async function adminTokenHash(
   return { hash: Buffer.from(winner, 'hex'), generated: winner === hash ? token : null };
 }
 
+/**
+ * The key that encrypts secrets at rest. PostgreSQL deployments run several processes, possibly
+ * on several machines, so the operator must provide it; the embedded default keeps a generated
+ * key beside its database file (mode 0600), where a backup of `./data` picks it up.
+ */
+export function resolveMasterKey(config: Config, log: Logger): Buffer {
+  if (config.masterKey) return config.masterKey;
+  const location = parseDatabaseUrl(config.databaseUrl);
+  if (location.engine === 'postgres') {
+    throw new ConfigError(
+      'ARAUTO_MASTER_KEY is required with PostgreSQL: set it to 32 random bytes in base64 ' +
+        '(e.g. `openssl rand -base64 32`), the same on every process.',
+    );
+  }
+  if (location.target === ':memory:') return randomBytes(32);
+  const file = `${location.target}.key`;
+  try {
+    return parseMasterKey(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(`${file}: ${(error as Error).message}`);
+    }
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, `${newMasterKey()}\n`, { mode: 0o600, flag: 'wx' });
+    log.warn({ file }, 'generated the master key that encrypts secrets; back it up with the database');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process won the race
+  }
+  return parseMasterKey(readFileSync(file, 'utf8'));
+}
+
 export async function startArauto(config: Config, roles: Roles, logger?: Logger): Promise<Arauto> {
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'arauto' } });
   const store = openStore({
     databaseUrl: config.databaseUrl,
     poolSize: config.databasePoolSize,
     logger: log,
+    masterKey: resolveMasterKey(config, log),
   });
   const closers: Array<() => Promise<void>> = [];
   try {
@@ -69,17 +107,25 @@ export async function startArauto(config: Config, roles: Roles, logger?: Logger)
       );
     }
 
+    // One outbound client per process: the dispatcher's deliveries and the API's test sends.
+    const sender = new HttpSender({
+      timeoutMs: config.deliveryTimeoutMs,
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      connectionsPerOrigin: config.perOriginConcurrency,
+      tlsCa: config.tlsCa,
+    });
+    closers.push(() => sender.close());
+    const courier = new Courier({
+      sender,
+      userAgent: `Arauto/${VERSION}`,
+      timeoutMs: config.deliveryTimeoutMs,
+    });
+
     let dispatcher: Dispatcher | null = null;
     if (roles.dispatcher) {
-      const sender = new HttpSender({
-        timeoutMs: config.deliveryTimeoutMs,
-        allowPrivateNetworks: config.allowPrivateNetworks,
-        connectionsPerOrigin: config.perOriginConcurrency,
-        tlsCa: config.tlsCa,
-      });
       const running = new Dispatcher({
         queue: store.queue,
-        sender,
+        courier,
         logger: log.child({ component: 'dispatcher' }),
         retrySchedule: config.retrySchedule,
         leaseMs: config.leaseMs,
@@ -87,10 +133,8 @@ export async function startArauto(config: Config, roles: Roles, logger?: Logger)
         maxInFlight: config.maxInFlight,
         perOriginConcurrency: config.perOriginConcurrency,
         pollIntervalMs: config.pollIntervalMs,
-        userAgent: `Arauto/${VERSION}`,
       });
       dispatcher = running;
-      closers.push(() => sender.close());
       closers.push(() => running.stop(config.shutdownGraceMs));
       running.start();
       closers.push(await store.onWakeup(() => running.notify()));
@@ -112,6 +156,13 @@ export async function startArauto(config: Config, roles: Roles, logger?: Logger)
         firstAttemptDelayMs: config.retrySchedule[0] ?? 0,
         onDue: () => dispatcher?.notify(),
         transitions: config.transitions,
+        testSend: (event, target) =>
+          courier.deliver(
+            event,
+            target,
+            { deliveryId: 'test', attempt: 1 },
+            AbortSignal.timeout(config.deliveryTimeoutMs + 5000),
+          ),
       });
       api = app;
       closers.push(() => app.close());

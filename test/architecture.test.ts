@@ -6,9 +6,10 @@ import { describe, it } from 'node:test';
 /** The import rules of docs/architecture.md, checked on every source file. */
 const ALLOWED: Record<string, readonly string[]> = {
   domain: ['domain', 'errors.ts'],
-  store: ['domain', 'store', 'errors.ts'],
-  delivery: ['domain', 'delivery', 'store'],
-  api: ['domain', 'store', 'api', 'errors.ts'],
+  formats: ['domain', 'formats'],
+  store: ['domain', 'formats', 'store', 'errors.ts'],
+  delivery: ['domain', 'formats', 'delivery', 'store'],
+  api: ['domain', 'formats', 'store', 'api', 'errors.ts'],
 };
 
 /** The top-level module a path under src/ belongs to: a folder, or a file at the root. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { STANDARD_DELIVERY } from '../src/store/endpoints.ts';
 import { testEngines } from './support/engines.ts';
 import {
   createEndpoint,
@@ -86,7 +87,7 @@ for (const engine of testEngines()) {
             environment: 'sandbox',
             eventTypes: null,
             storeIds: null,
-            ordering: 'subject',
+            ...STANDARD_DELIVERY,
             description: url,
           },
           Date.now(),

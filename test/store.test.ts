@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import type { Attempt } from '../src/domain/types.ts';
+import { STANDARD_DELIVERY } from '../src/store/endpoints.ts';
 import { IDEMPOTENCY_WINDOW_MS } from '../src/store/events.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
@@ -9,13 +10,19 @@ import { testEngines } from './support/engines.ts';
 import { uniqueCnpj } from './support/harness.ts';
 
 const logger = pino({ level: 'silent' });
+const masterKey = Buffer.alloc(32, 7);
 
 for (const engine of testEngines()) {
   describe(`store on ${engine.name}`, () => {
     after(() => engine.cleanup());
 
     async function freshStore(): Promise<Store> {
-      const store = openStore({ databaseUrl: await engine.freshDatabaseUrl(), poolSize: 4, logger });
+      const store = openStore({
+        databaseUrl: await engine.freshDatabaseUrl(),
+        poolSize: 4,
+        logger,
+        masterKey,
+      });
       await store.migrate();
       return store;
     }
@@ -36,7 +43,7 @@ for (const engine of testEngines()) {
               environment: 'sandbox',
               eventTypes,
               storeIds: null,
-              ordering: 'subject',
+              ...STANDARD_DELIVERY,
               description: null,
             },
             now,
@@ -390,11 +397,12 @@ for (const engine of testEngines()) {
 
     it('never hands one delivery to two concurrent claimers', async () => {
       const url = await engine.freshDatabaseUrl();
-      const stores = [openStore({ databaseUrl: url, poolSize: 4, logger })];
+      const stores = [openStore({ databaseUrl: url, poolSize: 4, logger, masterKey })];
       await stores[0]?.migrate();
       // Several processes' worth of connections on PostgreSQL; SQLite has one writer anyway.
       if (engine.name === 'postgres') {
-        for (let i = 0; i < 3; i++) stores.push(openStore({ databaseUrl: url, poolSize: 4, logger }));
+        for (let i = 0; i < 3; i++)
+          stores.push(openStore({ databaseUrl: url, poolSize: 4, logger, masterKey }));
       }
       const main = stores[0];
       assert.ok(main);

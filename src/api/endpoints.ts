@@ -1,28 +1,25 @@
-import { checkEndpointUrl } from '../domain/network.ts';
-import type { Endpoint, Environment } from '../domain/types.ts';
+import { eventTypeSpec, subjectOf } from '../domain/catalog.ts';
+import { newId } from '../domain/ids.ts';
+import { publicKeyOf } from '../domain/signature-v1a.ts';
+import type { Endpoint } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
+import { FORMATS } from '../formats/index.ts';
 import { requireStores } from '../store/index.ts';
+import { checkDeliveryShape, parseAuth } from './endpoint-contract.ts';
 import { checkEventTypeFilters } from './event-data.ts';
 import { endpointJson } from './render.ts';
-import { EndpointListQuery, EndpointPatchBody, Id, NewEndpointBody, PartnerIdParam } from './schemas.ts';
+import {
+  EndpointListQuery,
+  EndpointPatchBody,
+  Id,
+  NewEndpointBody,
+  PartnerIdParam,
+  TestSendBody,
+} from './schemas.ts';
 import { type Api, type ApiOptions, page } from './server.ts';
+import { validUrl } from './url.ts';
 
-/**
- * Checks a URL a partner gave (endpoint or `webhook_url`) and returns it normalised, so that the
- * same URL registered in two places compares equal.
- */
-export function validUrl(
-  url: string,
-  environment: Environment,
-  allowPrivateNetworks: boolean,
-  path = '/url',
-): string {
-  const check = checkEndpointUrl(url, environment, allowPrivateNetworks);
-  if (!check.ok) throw new AppError(422, check.code, check.message, [{ path, message: check.message }]);
-  return check.url;
-}
-
-export function endpointRoutes(app: Api, { store, allowPrivateNetworks }: ApiOptions): void {
+export function endpointRoutes(app: Api, { store, allowPrivateNetworks, testSend }: ApiOptions): void {
   app.post(
     '/partners/:partner_id/endpoints',
     { schema: { params: PartnerIdParam, body: NewEndpointBody } },
@@ -30,15 +27,34 @@ export function endpointRoutes(app: Api, { store, allowPrivateNetworks }: ApiOpt
       const body = request.body;
       const partnerId = request.params.partner_id;
       checkEventTypeFilters(body.event_types);
+      const eventTypes = body.event_types ?? null;
+      const format = body.format ?? 'standard';
+      const shape = checkDeliveryShape(
+        {
+          url: body.url,
+          environment: body.environment,
+          format,
+          method: body.method ?? null,
+          formatOptions: body.format_options,
+          eventTypes,
+        },
+        allowPrivateNetworks,
+      );
       const storeIds = body.store_ids ?? null;
       const endpoint = await store.endpoints.create(
         {
           partnerId,
-          url: validUrl(body.url, body.environment, allowPrivateNetworks),
+          url: shape.url,
           environment: body.environment,
-          eventTypes: body.event_types ?? null,
+          eventTypes,
           storeIds,
           ordering: body.ordering ?? 'subject',
+          format,
+          method: shape.method,
+          payload: body.payload ?? 'full',
+          formatOptions: shape.formatOptions,
+          signature: body.signature ?? 'v1',
+          auth: body.auth ? parseAuth(body.auth, body.environment, allowPrivateNetworks) : { type: 'none' },
           description: body.description ?? null,
         },
         Date.now(),
@@ -70,6 +86,12 @@ export function endpointRoutes(app: Api, { store, allowPrivateNetworks }: ApiOpt
     secret: (await store.endpoints.get(request.params.id)).secret,
   }));
 
+  // For `signature: "v1a"`: the partner verifies ed25519 signatures with this public key.
+  app.get('/endpoints/:id/public-key', { schema: { params: Id } }, async (request) => {
+    const endpoint = await store.endpoints.get(request.params.id);
+    return { public_key: publicKeyOf(endpoint.signingKey), signature: endpoint.signature };
+  });
+
   app.patch('/endpoints/:id', { schema: { params: Id, body: EndpointPatchBody } }, async (request) => {
     const patch = request.body;
     checkEventTypeFilters(patch.event_types);
@@ -84,20 +106,49 @@ export function endpointRoutes(app: Api, { store, allowPrivateNetworks }: ApiOpt
           );
         }
         const environment = patch.environment ?? current.environment;
-        const url = patch.url ?? current.url;
         const enabled = patch.enabled ?? current.enabled;
+        const eventTypes = patch.event_types === undefined ? current.eventTypes : patch.event_types;
+        const format = patch.format ?? current.format;
+        // A new format brings its own default method and options unless they are given too.
+        const formatChanged = patch.format !== undefined && patch.format !== current.format;
+        const shape = checkDeliveryShape(
+          {
+            url: patch.url ?? current.url,
+            environment,
+            format,
+            method: patch.method ?? (formatChanged ? null : current.method),
+            formatOptions:
+              patch.format_options !== undefined
+                ? patch.format_options
+                : formatChanged
+                  ? null
+                  : current.formatOptions,
+            eventTypes,
+          },
+          allowPrivateNetworks,
+        );
         if (patch.store_ids) await requireStores(tx, current.partnerId, patch.store_ids);
+        // Kept credentials must still suit a new environment (an http token URL is not production).
+        if (patch.auth === undefined && current.auth.type === 'oauth2') {
+          validUrl(current.auth.tokenUrl, environment, allowPrivateNetworks, '/auth/token_url');
+        }
         return {
           ...current,
-          // Re-checked when either changes: moving a sandbox http endpoint to production must fail.
-          url:
-            patch.url !== undefined || patch.environment !== undefined
-              ? validUrl(url, environment, allowPrivateNetworks)
-              : url,
+          url: shape.url,
           environment,
-          eventTypes: patch.event_types === undefined ? current.eventTypes : patch.event_types,
+          eventTypes,
           storeIds: patch.store_ids === undefined ? current.storeIds : patch.store_ids,
           ordering: patch.ordering ?? current.ordering,
+          format,
+          method: shape.method,
+          payload: patch.payload ?? current.payload,
+          formatOptions: shape.formatOptions,
+          signature: patch.signature ?? current.signature,
+          // Credentials are replaced whole (they are never shown, so they cannot be edited in part).
+          auth:
+            patch.auth !== undefined
+              ? parseAuth(patch.auth, environment, allowPrivateNetworks)
+              : current.auth,
           description: patch.description === undefined ? current.description : patch.description,
           enabled,
           disabledReason: enabled ? null : patch.enabled === false ? 'manual' : current.disabledReason,
@@ -111,5 +162,58 @@ export function endpointRoutes(app: Api, { store, allowPrivateNetworks }: ApiOpt
   app.delete('/endpoints/:id', { schema: { params: Id } }, async (request, reply) => {
     await store.endpoints.delete(request.params.id, Date.now());
     return reply.status(204).send();
+  });
+
+  /**
+   * Sends the catalog example of a type through the endpoint's format, signature and credentials,
+   * as a delivery would, and answers what the receiver said. Nothing is stored: partners use it
+   * during homologação, before any real event exists.
+   */
+  app.post('/endpoints/:id/test', { schema: { params: Id, body: TestSendBody } }, async (request) => {
+    const endpoint = await store.endpoints.get(request.params.id);
+    const carried = FORMATS[endpoint.format].eventTypes;
+    const type =
+      request.body?.type ??
+      (carried === null || carried.includes('proposal.status_changed')
+        ? 'proposal.status_changed'
+        : (carried[0] ?? ''));
+    const spec = eventTypeSpec(type);
+    if (!spec) {
+      throw new AppError(422, 'unknown_event_type', `Unknown event type ${JSON.stringify(type)}.`, [
+        { path: '/type', message: 'is not in the event catalog' },
+      ]);
+    }
+    const event = {
+      id: newId('evt'),
+      type,
+      subject: subjectOf(spec, spec.example),
+      partnerId: endpoint.partnerId,
+      environment: endpoint.environment,
+      createdAt: Date.now(),
+      data: JSON.stringify(spec.example),
+    };
+    const outcome = await testSend(event, { ...endpoint, deleted: false });
+    if (outcome.kind === 'unrenderable') {
+      throw new AppError(
+        422,
+        'unrenderable',
+        `The ${endpoint.format} format cannot send ${type}: ${outcome.reason}`,
+      );
+    }
+    if (outcome.kind === 'aborted') throw new AppError(503, 'test_cancelled', 'The test send was cancelled.');
+    const response = outcome.kind === 'response' ? outcome : null;
+    const succeeded = response !== null && response.statusCode >= 200 && response.statusCode < 300;
+    return {
+      event_id: event.id,
+      type,
+      request: outcome.request,
+      succeeded,
+      status_code: response?.statusCode ?? null,
+      duration_ms: outcome.durationMs,
+      error: outcome.kind === 'error' ? outcome.error : succeeded ? null : 'http_status',
+      error_message:
+        outcome.kind === 'error' ? outcome.message : succeeded ? null : `HTTP ${response?.statusCode}`,
+      response_body: response?.responseBody ?? null,
+    };
   });
 }

@@ -10,10 +10,10 @@ import {
 import type { Proposal } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import type { StatusChange } from '../store/index.ts';
-import { validUrl } from './endpoints.ts';
 import { eventJson, proposalJson, proposalStatusJson, simulationJson } from './render.ts';
 import { Id, NewProposalBody, NewSimulationBody, StatusChangeBody } from './schemas.ts';
 import type { Api, ApiOptions } from './server.ts';
+import { validUrl } from './url.ts';
 
 function status(input: string | number, path: string): ProposalStatus {
   const parsed = parseStatusInput(input);

@@ -8,6 +8,7 @@ import type {
   Proposal,
   Simulation,
 } from '../domain/types.ts';
+import { authJson } from './endpoint-contract.ts';
 
 /** Resources as the API shows them: snake_case, ISO 8601 times, secrets only where asked for. */
 
@@ -31,6 +32,12 @@ export const endpointJson = (e: Endpoint) => ({
   event_types: e.eventTypes,
   store_ids: e.storeIds,
   ordering: e.ordering,
+  format: e.format,
+  method: e.method,
+  payload: e.payload,
+  format_options: e.formatOptions,
+  signature: e.signature,
+  auth: authJson(e.auth),
   description: e.description,
   enabled: e.enabled,
   disabled_reason: e.disabledReason,

@@ -1,6 +1,7 @@
-import { Type } from 'typebox';
+import { type TLiteral, Type } from 'typebox';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../domain/event-types.ts';
 import { ENVIRONMENTS, ORDERINGS } from '../domain/types.ts';
+import { FORMAT_NAMES, type FormatName } from '../formats/types.ts';
 
 /**
  * Request shapes. Unknown fields are rejected (a typo such as `event_type` must not silently
@@ -12,6 +13,26 @@ const Environment = Type.Union([Type.Literal(ENVIRONMENTS[0]), Type.Literal(ENVI
 });
 
 const Ordering = Type.Union([Type.Literal(ORDERINGS[0]), Type.Literal(ORDERINGS[1])]);
+
+const Format = Type.Union(
+  FORMAT_NAMES.map((f) => Type.Literal(f)) as [TLiteral<FormatName>, ...TLiteral<FormatName>[]],
+);
+const Method = Type.Union([Type.Literal('POST'), Type.Literal('GET'), Type.Literal('PUT')]);
+const Payload = Type.Union([Type.Literal('full'), Type.Literal('thin')]);
+const Signature = Type.Union([Type.Literal('v1'), Type.Literal('v1a')]);
+/** Checked field by field in endpoint-contract.ts, where each auth type's rules live. */
+const Auth = Type.Object({ type: Type.String() }, { additionalProperties: true });
+const FormatOptions = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]);
+
+/** The fields that say how an endpoint is spoken to (issue: platform contracts). */
+const DeliveryFields = {
+  format: Type.Optional(Format),
+  method: Type.Optional(Method),
+  payload: Type.Optional(Payload),
+  signature: Type.Optional(Signature),
+  auth: Type.Optional(Auth),
+  format_options: Type.Optional(FormatOptions),
+};
 
 /** Ids the lender chooses (proposals, simulations, stores) end up in URLs: keep them URL-safe. */
 const ClientId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
@@ -76,10 +97,16 @@ export const NewEndpointBody = Type.Object(
     event_types: Type.Optional(Type.Union([EventTypeFilters, Type.Null()])),
     store_ids: Type.Optional(Type.Union([StoreIds, Type.Null()])),
     ordering: Type.Optional(Ordering),
+    ...DeliveryFields,
     description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
+
+export const TestSendBody = Type.Union([
+  Type.Object({ type: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
 
 export const EndpointListQuery = Type.Object(
   {
@@ -97,6 +124,7 @@ export const EndpointPatchBody = Type.Object(
     event_types: Type.Optional(Type.Union([EventTypeFilters, Type.Null()])),
     store_ids: Type.Optional(Type.Union([StoreIds, Type.Null()])),
     ordering: Type.Optional(Ordering),
+    ...DeliveryFields,
     description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
     enabled: Type.Optional(Type.Boolean()),
   },

@@ -11,7 +11,8 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { TransitionTable } from '../domain/statuses.ts';
 import { AppError } from '../errors.ts';
-import { isDatabaseUnavailable, type Store } from '../store/index.ts';
+import type { RenderEvent } from '../formats/index.ts';
+import { type DeliveryTarget, isDatabaseUnavailable, type Store } from '../store/index.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { endpointRoutes } from './endpoints.ts';
 import { eventRoutes } from './events.ts';
@@ -30,7 +31,28 @@ export interface ApiOptions {
   /** Deliveries were made due: wake the dispatcher of this process, if it runs one. */
   onDue: () => void;
   transitions: TransitionTable;
+  /** Sends one event to one endpoint now, as the dispatcher would (POST /v1/endpoints/{id}/test). */
+  testSend: (event: RenderEvent, target: DeliveryTarget) => Promise<TestSendOutcome>;
 }
+
+/** What a test send answers; the composition root wires it to the dispatcher's courier. */
+export type TestSendOutcome =
+  | {
+      kind: 'response';
+      statusCode: number;
+      durationMs: number;
+      responseBody: string;
+      request: { method: string; url: string };
+    }
+  | {
+      kind: 'error';
+      error: string;
+      message: string;
+      durationMs: number;
+      request: { method: string; url: string };
+    }
+  | { kind: 'aborted' }
+  | { kind: 'unrenderable'; reason: string };
 
 export type Api = FastifyInstance<
   RawServerDefault,

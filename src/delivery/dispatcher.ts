@@ -1,11 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { standardBody } from '../domain/payload.ts';
 import { nextRetryDelay, parseRetryAfter } from '../domain/retry.ts';
-import { sign, signingKey } from '../domain/signature.ts';
 import type { Attempt } from '../domain/types.ts';
 import type { ClaimedDelivery, DeliveryResult, EndpointFilter, Lease } from '../store/index.ts';
-import type { Sender, SendOutcome } from './http.ts';
+import type { Courier, CourierOutcome } from './courier.ts';
 
 /** The part of the store the dispatcher uses; see DeliveryQueue. */
 export interface Queue {
@@ -17,7 +14,7 @@ export interface Queue {
 
 export interface DispatcherOptions {
   queue: Queue;
-  sender: Sender;
+  courier: Courier;
   logger: Logger;
   retrySchedule: readonly number[];
   /**
@@ -32,7 +29,6 @@ export interface DispatcherOptions {
   perOriginConcurrency: number;
   /** Idle poll for deliveries made due by time (retries) or by other processes. */
   pollIntervalMs: number;
-  userAgent: string;
   random?: () => number;
   now?: () => number;
 }
@@ -57,7 +53,6 @@ function closedEndpointAttempt(d: ClaimedDelivery, now: number): Attempt {
 /** A claimed delivery this process holds: being sent, or waiting for a free slot at its origin. */
 interface Held {
   delivery: ClaimedDelivery;
-  body: string;
   origin: Origin;
 }
 
@@ -86,7 +81,6 @@ export class Dispatcher {
   readonly #active = new Map<string, Promise<void>>();
   readonly #origins = new Map<string, Origin>();
   readonly #refills = new Set<Origin>();
-  readonly #keys = new Map<string, KeyObject>();
   /** Free room worth a claim: refilling one slot at a time would cost a query per delivery. */
   readonly #refill: number;
   #held = 0;
@@ -251,7 +245,6 @@ export class Dispatcher {
   }
 
   #dispatch(batch: readonly ClaimedDelivery[]): void {
-    const bodies = new Map<string, string>(); // fan-out: one rendering per event
     const overflow: ClaimedDelivery[] = [];
     const now = this.#o.now();
     for (const d of batch) {
@@ -281,12 +274,7 @@ export class Dispatcher {
         overflow.push(d);
         continue;
       }
-      let body = bodies.get(d.event.id);
-      if (body === undefined) {
-        body = standardBody(d.event);
-        bodies.set(d.event.id, body);
-      }
-      const held: Held = { delivery: d, body, origin };
+      const held: Held = { delivery: d, origin };
       this.#held++;
       if (origin.active < this.#o.perOriginConcurrency) this.#start(held);
       else origin.waiting.push(held);
@@ -297,7 +285,7 @@ export class Dispatcher {
   #start(held: Held): void {
     held.origin.active++;
     const id = held.delivery.id;
-    const attempt = this.#attempt(held.delivery, held.body).finally(() => {
+    const attempt = this.#attempt(held.delivery).finally(() => {
       this.#active.delete(id);
       this.#unhold(held, true);
       const next = held.origin.waiting.shift();
@@ -333,54 +321,22 @@ export class Dispatcher {
     });
   }
 
-  #key(secret: string): KeyObject {
-    let key = this.#keys.get(secret);
-    if (!key) {
-      if (this.#keys.size > 10_000) this.#keys.clear();
-      key = signingKey(secret);
-      this.#keys.set(secret, key);
-    }
-    return key;
-  }
-
-  async #attempt(d: ClaimedDelivery, body: string): Promise<void> {
-    const number = d.attemptCount + 1;
+  async #attempt(d: ClaimedDelivery): Promise<void> {
     const startedAt = this.#o.now();
-    const timestamp = Math.floor(startedAt / 1000);
-    const outcome = await this.#o.sender.send(
-      {
-        url: d.endpoint.url,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': this.#o.userAgent,
-          'webhook-id': d.event.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': sign(this.#key(d.endpoint.secret), d.event.id, timestamp, body),
-          'arauto-delivery-id': d.id,
-          'arauto-attempt': String(number),
-        },
-        body,
-      },
+    const outcome = await this.#o.courier.deliver(
+      d.event,
+      d.endpoint,
+      { deliveryId: d.id, attempt: d.attemptCount + 1 },
       this.#abort.signal,
     );
-    if (outcome.kind === 'aborted') {
-      this.#o.queue
-        .release([{ id: d.id, leaseToken: d.leaseToken }], this.#o.now())
-        .catch((error: unknown) => {
-          this.#o.logger.warn(
-            { err: error, delivery: d.id },
-            'releasing a cancelled delivery failed; its lease will expire',
-          );
-        });
-      return;
-    }
+    if (outcome.kind === 'aborted') return this.#release([d]);
     this.#record(this.#decide(d, outcome, startedAt));
   }
 
   /** What an attempt's outcome means for its delivery. */
   #decide(
     d: ClaimedDelivery,
-    outcome: Exclude<SendOutcome, { kind: 'aborted' }>,
+    outcome: Exclude<CourierOutcome, { kind: 'aborted' }>,
     at: number,
   ): DeliveryResult {
     const attempt = toAttempt(outcome, d.attemptCount + 1, at);
@@ -390,7 +346,8 @@ export class Dispatcher {
     if (attempt.error === null) return { ...final, status: 'succeeded' };
     // 410 Gone is the receiver saying the endpoint no longer exists (Standard Webhooks).
     if (attempt.statusCode === 410) return { ...final, status: 'failed', disableEndpoint: d.endpoint.id };
-    if (d.manualRetry) return { ...final, status: 'failed' };
+    // Retrying cannot help an event the endpoint's format cannot express, nor a manual retry.
+    if (attempt.error === 'unrenderable' || d.manualRetry) return { ...final, status: 'failed' };
     const now = this.#o.now();
     const throttled =
       outcome.kind === 'response' && (outcome.statusCode === 429 || outcome.statusCode === 503);
@@ -448,7 +405,22 @@ const lineOf = (d: ClaimedDelivery): DeliveryResult['releaseLine'] =>
   d.ordered && d.event.subject !== null ? { endpointId: d.endpoint.id, subject: d.event.subject } : null;
 
 /** The attempt log entry for an exchange: 2xx succeeds, 3xx is never followed, the rest fail. */
-function toAttempt(outcome: Exclude<SendOutcome, { kind: 'aborted' }>, number: number, at: number): Attempt {
+function toAttempt(
+  outcome: Exclude<CourierOutcome, { kind: 'aborted' }>,
+  number: number,
+  at: number,
+): Attempt {
+  if (outcome.kind === 'unrenderable') {
+    return {
+      number,
+      at,
+      statusCode: null,
+      durationMs: 0,
+      error: 'unrenderable',
+      errorMessage: outcome.reason,
+      responseBody: null,
+    };
+  }
   if (outcome.kind === 'error') {
     return {
       number,

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector, type Dispatcher, request } from 'undici';
 import type { AttemptError } from '../domain/types.ts';
 import { guardedConnector, guardedLookup } from './guard.ts';
 
@@ -7,9 +8,18 @@ import { guardedConnector, guardedLookup } from './guard.ts';
 export const RESPONSE_EXCERPT_BYTES = 4096;
 
 export interface OutboundRequest {
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** null: a request without a body (BMP callbacks by GET, or for most statuses). */
+  body: string | null;
+}
+
+/** A client certificate for mutual TLS (PEM). */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
+  passphrase: string | null;
 }
 
 export type SendOutcome =
@@ -25,7 +35,13 @@ export type SendOutcome =
   | { kind: 'aborted' };
 
 export interface Sender {
-  send(request: OutboundRequest, signal: AbortSignal): Promise<SendOutcome>;
+  send(
+    request: OutboundRequest,
+    signal: AbortSignal,
+    clientCertificate?: ClientCertificate | null,
+  ): Promise<SendOutcome>;
+  /** What other outbound calls made for delivery (OAuth2 token requests) must go through. */
+  readonly dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -52,6 +68,7 @@ const CODES: Record<string, AttemptError> = {
   UND_ERR_BODY_TIMEOUT: 'timeout',
   ETIMEDOUT: 'timeout',
   ERR_ARAUTO_BLOCKED_ADDRESS: 'blocked_address',
+  ERR_ARAUTO_OAUTH2: 'auth_error',
 };
 
 /** Maps whatever undici or Node threw to a stable error class. */
@@ -102,34 +119,72 @@ async function readExcerpt(body: AsyncIterable<Buffer>): Promise<string> {
  */
 export class HttpSender implements Sender {
   readonly #agent: Agent;
-  readonly #timeoutMs: number;
+  readonly #options: HttpSenderOptions;
+  /** Agents that present a client certificate, by certificate: mTLS is set per endpoint. */
+  readonly #mtls = new Map<string, Agent>();
 
   constructor(options: HttpSenderOptions) {
-    this.#timeoutMs = options.timeoutMs;
+    this.#options = options;
+    this.#agent = this.#newAgent(null);
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#agent;
+  }
+
+  #newAgent(client: ClientCertificate | null): Agent {
+    const o = this.#options;
     const connector = buildConnector({
-      timeout: Math.min(options.timeoutMs, 10_000),
+      timeout: Math.min(o.timeoutMs, 10_000),
       allowH2: false,
-      ...(options.tlsCa ? { ca: [...rootCertificates, options.tlsCa] } : {}),
-      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+      ...(o.tlsCa ? { ca: [...rootCertificates, o.tlsCa] } : {}),
+      ...(o.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+      ...(client
+        ? {
+            cert: client.cert,
+            key: client.key,
+            ...(client.passphrase ? { passphrase: client.passphrase } : {}),
+          }
+        : {}),
     });
-    this.#agent = new Agent({
-      connections: options.connectionsPerOrigin,
+    return new Agent({
+      connections: o.connectionsPerOrigin,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connect: options.allowPrivateNetworks ? connector : guardedConnector(connector),
+      connect: o.allowPrivateNetworks ? connector : guardedConnector(connector),
     });
   }
 
-  async send(outbound: OutboundRequest, signal: AbortSignal): Promise<SendOutcome> {
+  #agentFor(client: ClientCertificate | null | undefined): Agent {
+    if (!client) return this.#agent;
+    const key = createHash('sha256').update(client.cert).update('\0').update(client.key).digest('base64');
+    let agent = this.#mtls.get(key);
+    if (!agent) {
+      if (this.#mtls.size >= 1000) {
+        // Certificates were rotated many times over: start over rather than grow without bound.
+        for (const old of this.#mtls.values()) void old.close();
+        this.#mtls.clear();
+      }
+      agent = this.#newAgent(client);
+      this.#mtls.set(key, agent);
+    }
+    return agent;
+  }
+
+  async send(
+    outbound: OutboundRequest,
+    signal: AbortSignal,
+    clientCertificate?: ClientCertificate | null,
+  ): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const response = await request(outbound.url, {
-        dispatcher: this.#agent,
-        method: 'POST',
+        dispatcher: this.#agentFor(clientCertificate),
+        method: outbound.method,
         headers: outbound.headers,
         body: outbound.body,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)]),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs)]),
       });
       const responseBody = await readExcerpt(response.body);
       const retryAfter = response.headers['retry-after'];
@@ -146,7 +201,7 @@ export class HttpSender implements Sender {
     }
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.#agent.close(), ...[...this.#mtls.values()].map((a) => a.close())]);
   }
 }

@@ -34,14 +34,56 @@ export interface Endpoint {
   /** null = every store; otherwise only events of these stores. */
   storeIds: string[] | null;
   ordering: Ordering;
+  /** How the event is rendered on the wire (src/formats). */
+  format: FormatName;
+  method: HttpMethod;
+  payload: PayloadMode;
+  formatOptions: Record<string, unknown> | null;
+  /** `v1`: HMAC-SHA256 with `secret`; `v1a`: ed25519 with `signingKey` (public key via the API). */
+  signature: SignatureScheme;
+  /** Credentials Arauto presents to the partner; write-only in the API, encrypted at rest. */
+  auth: EndpointAuth;
   description: string | null;
   enabled: boolean;
   /** Why the endpoint was disabled: `gone` (the receiver answered 410) or `manual`. */
   disabledReason: string | null;
   secret: string;
+  /** `whsk_…` ed25519 key for `v1a` signatures; every endpoint has one so it can switch. */
+  signingKey: string;
   createdAt: number;
   updatedAt: number;
 }
+
+/** How an event goes on the wire; src/formats renders each. */
+export const FORMAT_NAMES = ['standard', 'cloudevents', 'creditas', 'credere', 'bmp'] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
+
+export const HTTP_METHODS = ['POST', 'GET', 'PUT'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** `full`: the event's whole `data`; `thin`: only identifiers, status and time (LGPD's necessity). */
+export type PayloadMode = 'full' | 'thin';
+
+export const SIGNATURE_SCHEMES = ['v1', 'v1a'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+export const AUTH_TYPES = ['none', 'header', 'basic', 'bearer', 'oauth2', 'mtls'] as const;
+
+/** Outbound authentication, one scheme per endpoint (the BMP document's list). */
+export type EndpointAuth =
+  | { type: 'none' }
+  | { type: 'header'; name: string; value: string }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'bearer'; token: string }
+  | {
+      type: 'oauth2';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope: string | null;
+      audience: string | null;
+    }
+  | { type: 'mtls'; cert: string; key: string; passphrase: string | null };
 
 /** An event is immutable once published. `data` is kept as the JSON text that is sent. */
 export interface EventRecord {
@@ -140,5 +182,7 @@ export const ATTEMPT_ERRORS = [
   'network_error',
   'endpoint_disabled',
   'endpoint_deleted',
+  'auth_error', // credentials could not be obtained (OAuth2 token endpoint refused or unreachable)
+  'unrenderable', // the endpoint's format cannot express this event (e.g. a status BMP has no code for)
 ] as const;
 export type AttemptError = (typeof ATTEMPT_ERRORS)[number];

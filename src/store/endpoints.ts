@@ -1,10 +1,13 @@
 import { newId } from '../domain/ids.ts';
 import { newSigningSecret } from '../domain/signature.ts';
-import type { Endpoint, Environment, Ordering } from '../domain/types.ts';
+import { newSigningKeyPair } from '../domain/signature-v1a.ts';
+import type { Endpoint, EndpointAuth, Environment, Ordering, SignatureScheme } from '../domain/types.ts';
 import { notFound } from '../errors.ts';
+import type { FormatName, HttpMethod, PayloadMode } from '../formats/types.ts';
 import { bool, type Db, type Queryable } from './db.ts';
 import type { Page } from './partners.ts';
 import { requirePartner } from './partners.ts';
+import { endpointAad, type Sealer } from './sealed.ts';
 
 interface EndpointRow {
   id: string;
@@ -15,21 +18,43 @@ interface EndpointRow {
   event_types: string | null;
   store_ids: string | null;
   ordering: Ordering;
+  format: FormatName;
+  method: HttpMethod;
+  payload: PayloadMode;
+  format_options: string | null;
+  signature: SignatureScheme;
+  auth: string | null;
   description: string | null;
   enabled: number | boolean;
   disabled_reason: string | null;
   secret: string;
+  signing_key: string;
   created_at: number;
   updated_at: number;
 }
 
 const COLUMNS =
-  'id, partner_id, kind, url, environment, event_types, store_ids, ordering, description, enabled, disabled_reason, secret, created_at, updated_at';
+  'id, partner_id, kind, url, environment, event_types, store_ids, ordering, format, method, payload, format_options, ' +
+  'signature, auth, description, enabled, disabled_reason, secret, signing_key, created_at, updated_at';
+
+/** The endpoint columns the dispatcher needs (store/queue.ts). */
+export const DELIVERY_COLUMNS =
+  'id, url, format, method, payload, format_options, signature, auth, secret, signing_key, enabled, deleted_at';
 
 const jsonList = (text: string | null): string[] | null =>
   text === null ? null : (JSON.parse(text) as string[]);
 
-const toEndpoint = (r: EndpointRow): Endpoint => ({
+/** Credentials are stored as one sealed JSON document; `none` leaves the column empty. */
+export function openAuth(sealer: Sealer, id: string, sealed: string | null): EndpointAuth {
+  return sealed === null
+    ? { type: 'none' }
+    : (JSON.parse(sealer.open(sealed, endpointAad(id, 'auth'))) as EndpointAuth);
+}
+
+const sealAuth = (sealer: Sealer, id: string, auth: EndpointAuth): string | null =>
+  auth.type === 'none' ? null : sealer.seal(JSON.stringify(auth), endpointAad(id, 'auth'));
+
+const toEndpoint = (sealer: Sealer, r: EndpointRow): Endpoint => ({
   id: r.id,
   partnerId: r.partner_id,
   kind: r.kind,
@@ -38,36 +63,62 @@ const toEndpoint = (r: EndpointRow): Endpoint => ({
   eventTypes: jsonList(r.event_types),
   storeIds: jsonList(r.store_ids),
   ordering: r.ordering,
+  format: r.format,
+  method: r.method,
+  payload: r.payload,
+  formatOptions: r.format_options === null ? null : (JSON.parse(r.format_options) as Record<string, unknown>),
+  signature: r.signature,
+  auth: openAuth(sealer, r.id, r.auth),
   description: r.description,
   enabled: bool(r.enabled),
   disabledReason: r.disabled_reason,
-  secret: r.secret,
+  secret: sealer.open(r.secret, endpointAad(r.id, 'secret')),
+  signingKey: sealer.open(r.signing_key, endpointAad(r.id, 'signing_key')),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-export interface NewEndpoint {
-  partnerId: string;
-  url: string;
-  environment: Environment;
-  eventTypes: string[] | null;
-  storeIds: string[] | null;
-  ordering: Ordering;
-  description: string | null;
-}
+export type NewEndpoint = Pick<
+  Endpoint,
+  | 'partnerId'
+  | 'url'
+  | 'environment'
+  | 'eventTypes'
+  | 'storeIds'
+  | 'ordering'
+  | 'format'
+  | 'method'
+  | 'payload'
+  | 'formatOptions'
+  | 'signature'
+  | 'auth'
+  | 'description'
+>;
 
-async function findLive(q: Queryable, id: string): Promise<Endpoint> {
+/** Defaults for what a caller does not choose: the Standard Webhooks contract, no credentials. */
+export const STANDARD_DELIVERY = {
+  ordering: 'subject',
+  format: 'standard',
+  method: 'POST',
+  payload: 'full',
+  formatOptions: null,
+  signature: 'v1',
+  auth: { type: 'none' },
+} as const satisfies Partial<NewEndpoint>;
+
+async function findLive(q: Queryable, sealer: Sealer, id: string): Promise<Endpoint> {
   const row = await q.get<EndpointRow>(
     `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND deleted_at IS NULL`,
     [id],
   );
   if (!row) throw notFound('endpoint', id);
-  return toEndpoint(row);
+  return toEndpoint(sealer, row);
 }
 
-async function insert(q: Queryable, e: Endpoint): Promise<void> {
+async function insert(q: Queryable, sealer: Sealer, e: Endpoint): Promise<void> {
   await q.run(
-    `INSERT INTO endpoints (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    `INSERT INTO endpoints (${COLUMNS})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
     [
       e.id,
       e.partnerId,
@@ -77,10 +128,17 @@ async function insert(q: Queryable, e: Endpoint): Promise<void> {
       e.eventTypes && JSON.stringify(e.eventTypes),
       e.storeIds && JSON.stringify(e.storeIds),
       e.ordering,
+      e.format,
+      e.method,
+      e.payload,
+      e.formatOptions && JSON.stringify(e.formatOptions),
+      e.signature,
+      sealAuth(sealer, e.id, e.auth),
       e.description,
       e.enabled,
       e.disabledReason,
-      e.secret,
+      sealer.seal(e.secret, endpointAad(e.id, 'secret')),
+      sealer.seal(e.signingKey, endpointAad(e.id, 'signing_key')),
       e.createdAt,
       e.updatedAt,
     ],
@@ -94,6 +152,7 @@ async function insert(q: Queryable, e: Endpoint): Promise<void> {
  */
 export async function ensureResourceEndpoint(
   tx: Queryable,
+  sealer: Sealer,
   partnerId: string,
   environment: Environment,
   url: string,
@@ -114,23 +173,26 @@ export async function ensureResourceEndpoint(
     environment,
     eventTypes: null,
     storeIds: null,
-    ordering: 'subject',
+    ...STANDARD_DELIVERY,
     description: 'webhook_url of a proposal or simulation',
     enabled: true,
     disabledReason: null,
     secret,
+    signingKey: newSigningKeyPair().secret,
     createdAt: now,
     updatedAt: now,
   };
-  await insert(tx, endpoint);
+  await insert(tx, sealer, endpoint);
   return endpoint.id;
 }
 
 export class Endpoints {
   readonly #db: Db;
+  readonly #sealer: Sealer;
 
-  constructor(db: Db) {
+  constructor(db: Db, sealer: Sealer) {
     this.#db = db;
+    this.#sealer = sealer;
   }
 
   /** `check` runs inside the transaction, after the partner is known to exist (store ids, …). */
@@ -142,19 +204,20 @@ export class Endpoints {
       enabled: true,
       disabledReason: null,
       secret: newSigningSecret(),
+      signingKey: newSigningKeyPair().secret,
       createdAt: now,
       updatedAt: now,
     };
     return this.#db.transaction(async (tx) => {
       await requirePartner(tx, input.partnerId);
       await check?.(tx);
-      await insert(tx, endpoint);
+      await insert(tx, this.#sealer, endpoint);
       return endpoint;
     });
   }
 
   get(id: string): Promise<Endpoint> {
-    return findLive(this.#db, id);
+    return findLive(this.#db, this.#sealer, id);
   }
 
   async listByPartner(partnerId: string, kind: Endpoint['kind'], page: Page): Promise<Endpoint[]> {
@@ -164,7 +227,7 @@ export class Endpoints {
        WHERE partner_id = $1 AND kind = $2 AND deleted_at IS NULL AND id > $3 ORDER BY id LIMIT $4`,
       [partnerId, kind, page.after, page.limit],
     );
-    return rows.map(toEndpoint);
+    return rows.map((r) => toEndpoint(this.#sealer, r));
   }
 
   /**
@@ -177,10 +240,11 @@ export class Endpoints {
     now: number,
   ): Promise<Endpoint> {
     return this.#db.transaction(async (tx) => {
-      const next = { ...(await change(await findLive(tx, id), tx)), updatedAt: now };
+      const next = { ...(await change(await findLive(tx, this.#sealer, id), tx)), updatedAt: now };
       await tx.run(
         `UPDATE endpoints SET url = $2, environment = $3, event_types = $4, store_ids = $5, ordering = $6,
-           description = $7, enabled = $8, disabled_reason = $9, updated_at = $10
+           format = $7, method = $8, payload = $9, format_options = $10, signature = $11, auth = $12,
+           description = $13, enabled = $14, disabled_reason = $15, updated_at = $16
          WHERE id = $1`,
         [
           id,
@@ -189,6 +253,12 @@ export class Endpoints {
           next.eventTypes && JSON.stringify(next.eventTypes),
           next.storeIds && JSON.stringify(next.storeIds),
           next.ordering,
+          next.format,
+          next.method,
+          next.payload,
+          next.formatOptions && JSON.stringify(next.formatOptions),
+          next.signature,
+          sealAuth(this.#sealer, id, next.auth),
           next.description,
           next.enabled,
           next.disabledReason,

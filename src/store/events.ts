@@ -2,6 +2,7 @@ import { matchesEventType } from '../domain/event-types.ts';
 import { newId } from '../domain/ids.ts';
 import type { Environment, EventRecord, Ordering } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
+import { type FormatName, type HttpMethod, type PayloadMode, renderRequest } from '../formats/index.ts';
 import type { Db, Queryable } from './db.ts';
 
 interface EventRow {
@@ -110,26 +111,54 @@ async function subjectResource(
  * registered in several places receives the event once (registered endpoints win, oldest
  * first, so their secret signs it).
  */
-async function targets(tx: Queryable, input: NewEvent, storeId: string | null, resourceUrl: string | null) {
-  const rows = await tx.all<Target & { event_types: string | null; store_ids: string | null }>(
-    `SELECT id, url, ordering, event_types, store_ids FROM endpoints
+async function targets(
+  tx: Queryable,
+  event: EventRecord,
+  storeId: string | null,
+  resourceUrl: string | null,
+) {
+  const rows = await tx.all<
+    Target & {
+      event_types: string | null;
+      store_ids: string | null;
+      format: FormatName;
+      method: HttpMethod;
+      payload: PayloadMode;
+      format_options: string | null;
+    }
+  >(
+    `SELECT id, url, ordering, event_types, store_ids, format, method, payload, format_options FROM endpoints
      WHERE partner_id = $1 AND environment = $2 AND kind = 'endpoint' AND enabled AND deleted_at IS NULL
      ORDER BY id`,
-    [input.partnerId, input.environment],
+    [event.partnerId, event.environment],
   );
   const byUrl = new Map<string, Target>();
   for (const row of rows) {
-    if (!matchesEventType(row.event_types === null ? null : JSON.parse(row.event_types), input.type))
+    if (!matchesEventType(row.event_types === null ? null : JSON.parse(row.event_types), event.type))
       continue;
     const stores = row.store_ids === null ? null : (JSON.parse(row.store_ids) as string[]);
     if (stores !== null && (storeId === null || !stores.includes(storeId))) continue;
+    // A platform format may not express every event (BMP has no code for pre_approved, no
+    // customer events): such an endpoint is not a target, rather than a delivery that must fail.
+    if (
+      row.format !== 'standard' &&
+      !renderRequest(event, {
+        url: row.url,
+        method: row.method,
+        format: row.format,
+        payload: row.payload,
+        formatOptions: row.format_options === null ? null : JSON.parse(row.format_options),
+      }).ok
+    ) {
+      continue;
+    }
     if (!byUrl.has(row.url)) byUrl.set(row.url, { id: row.id, url: row.url, ordering: row.ordering });
   }
   if (resourceUrl !== null && !byUrl.has(resourceUrl)) {
     const resource = await tx.get<Target>(
       `SELECT id, url, ordering FROM endpoints
        WHERE partner_id = $1 AND environment = $2 AND url = $3 AND kind = 'resource' AND enabled AND deleted_at IS NULL`,
-      [input.partnerId, input.environment, resourceUrl],
+      [event.partnerId, event.environment, resourceUrl],
     );
     if (resource) byUrl.set(resource.url, resource);
   }
@@ -171,7 +200,7 @@ export async function publishIn(tx: Queryable, input: NewEvent, options: Publish
   );
   const seq = Number(inserted?.seq ?? 0);
 
-  const found = await targets(tx, input, storeId, resource?.webhook_url ?? null);
+  const found = await targets(tx, event, storeId, resource?.webhook_url ?? null);
   const subject = event.subject;
   const ordered = subject === null ? [] : found.filter((t) => t.ordering === 'subject');
   if (subject !== null)

@@ -9,13 +9,21 @@ import { PgDb } from './postgres.ts';
 import { Proposals } from './proposals.ts';
 import { DeliveryQueue } from './queue.ts';
 import { Simulations, Stores } from './resources.ts';
+import { sealer } from './sealed.ts';
 import { Settings } from './settings.ts';
 import { SqliteDb } from './sqlite.ts';
 
 export { isDatabaseUnavailable } from './errors.ts';
 export type { Cursor, FeedPage, NewEvent } from './events.ts';
 export type { NewProposal, StatusChange } from './proposals.ts';
-export type { ClaimedDelivery, DeliveryQueue, DeliveryResult, EndpointFilter, Lease } from './queue.ts';
+export type {
+  ClaimedDelivery,
+  DeliveryQueue,
+  DeliveryResult,
+  DeliveryTarget,
+  EndpointFilter,
+  Lease,
+} from './queue.ts';
 export { requireStores } from './resources.ts';
 
 /** Everything that reads or writes the database. The rest of Arauto never sees SQL. */
@@ -43,6 +51,8 @@ export interface StoreOptions {
   databaseUrl: string;
   poolSize: number;
   logger: Logger;
+  /** Encrypts secrets and credentials at rest (AES-256-GCM); null only for `arauto migrate`. */
+  masterKey: Buffer | null;
 }
 
 export function openStore(options: StoreOptions): Store {
@@ -59,16 +69,17 @@ export function openStore(options: StoreOptions): Store {
   // One channel per schema, so deployments sharing a database do not wake each other.
   const channel = `arauto_wakeup${location.schema ? `_${location.schema}` : ''}`;
   const events = new Events(db, channel);
+  const seal = sealer(options.masterKey);
   return {
     engine: db.engine,
     partners: new Partners(db),
-    endpoints: new Endpoints(db),
+    endpoints: new Endpoints(db, seal),
     events,
     deliveries: new Deliveries(db, channel),
-    stores: new Stores(db),
-    simulations: new Simulations(db),
-    proposals: new Proposals(db, events),
-    queue: new DeliveryQueue(db),
+    stores: new Stores(db, seal),
+    simulations: new Simulations(db, seal),
+    proposals: new Proposals(db, events, seal),
+    queue: new DeliveryQueue(db, seal),
     settings: new Settings(db),
     migrate: () => migrate(db, location.schema),
     ping: async () => {

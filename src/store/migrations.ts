@@ -285,6 +285,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'platform formats and outbound authentication per endpoint',
+    sqlite: `
+      ALTER TABLE endpoints ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';
+      ALTER TABLE endpoints ADD COLUMN method TEXT NOT NULL DEFAULT 'POST';
+      ALTER TABLE endpoints ADD COLUMN payload TEXT NOT NULL DEFAULT 'full';
+      ALTER TABLE endpoints ADD COLUMN signature TEXT NOT NULL DEFAULT 'v1';
+      ALTER TABLE endpoints ADD COLUMN format_options TEXT;
+      ALTER TABLE endpoints ADD COLUMN auth TEXT;
+      ALTER TABLE endpoints ADD COLUMN signing_key TEXT;
+    `,
+    postgres: `
+      ALTER TABLE endpoints ADD COLUMN format text NOT NULL DEFAULT 'standard';
+      ALTER TABLE endpoints ADD COLUMN method text NOT NULL DEFAULT 'POST';
+      ALTER TABLE endpoints ADD COLUMN payload text NOT NULL DEFAULT 'full';
+      ALTER TABLE endpoints ADD COLUMN signature text NOT NULL DEFAULT 'v1';
+      ALTER TABLE endpoints ADD COLUMN format_options text;
+      ALTER TABLE endpoints ADD COLUMN auth text;
+      ALTER TABLE endpoints ADD COLUMN signing_key text;
+    `,
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

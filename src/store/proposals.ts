@@ -7,6 +7,7 @@ import { isUniqueViolation } from './errors.ts';
 import { type Events, publishIn } from './events.ts';
 import { requirePartner } from './partners.ts';
 import { requireStores, resourceEndpointFor } from './resources.ts';
+import type { Sealer } from './sealed.ts';
 
 interface ProposalRow {
   id: string;
@@ -96,10 +97,12 @@ export interface ProposalChange {
 export class Proposals {
   readonly #db: Db;
   readonly #events: Events;
+  readonly #sealer: Sealer;
 
-  constructor(db: Db, events: Events) {
+  constructor(db: Db, events: Events, sealer: Sealer) {
     this.#db = db;
     this.#events = events;
+    this.#sealer = sealer;
   }
 
   create(input: NewProposal, now: number, firstAttemptDelayMs: number): Promise<ProposalChange> {
@@ -134,8 +137,16 @@ export class Proposals {
           throw new AppError(409, 'proposal_exists', `A proposal ${JSON.stringify(id)} already exists.`);
         throw error;
       }
-      if (input.webhookUrl)
-        await resourceEndpointFor(tx, input.partnerId, input.environment, input.webhookUrl, now);
+      if (input.webhookUrl) {
+        await resourceEndpointFor(
+          tx,
+          this.#sealer,
+          input.partnerId,
+          input.environment,
+          input.webhookUrl,
+          now,
+        );
+      }
       const proposal = await find(tx, id, false);
       const published = await publishIn(
         tx,

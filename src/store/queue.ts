@@ -1,6 +1,9 @@
-import type { Attempt, EventRecord } from '../domain/types.ts';
+import type { Attempt, EndpointAuth, EventRecord, SignatureScheme } from '../domain/types.ts';
+import type { FormatName, HttpMethod, PayloadMode } from '../formats/types.ts';
 import { bool, type Db, type Engine, inList, notInList, type Queryable } from './db.ts';
+import { DELIVERY_COLUMNS } from './endpoints.ts';
 import { lockLines } from './events.ts';
+import { endpointAad, type Sealer } from './sealed.ts';
 
 /** A delivery a dispatcher holds a lease on, with what it needs to send it. */
 export interface ClaimedDelivery {
@@ -12,8 +15,39 @@ export interface ClaimedDelivery {
   manualRetry: boolean;
   /** In a delivery line (endpoint, subject): its final result releases the next one. */
   ordered: boolean;
-  event: Pick<EventRecord, 'id' | 'type' | 'subject' | 'data' | 'createdAt'>;
-  endpoint: { id: string; url: string; secret: string; enabled: boolean; deleted: boolean };
+  event: Pick<EventRecord, 'id' | 'partnerId' | 'environment' | 'type' | 'subject' | 'data' | 'createdAt'>;
+  endpoint: DeliveryTarget;
+}
+
+/** An endpoint as the dispatcher needs it: where, how, and the (decrypted) secrets to sign and authenticate. */
+export interface DeliveryTarget {
+  id: string;
+  url: string;
+  format: FormatName;
+  method: HttpMethod;
+  payload: PayloadMode;
+  formatOptions: Record<string, unknown> | null;
+  signature: SignatureScheme;
+  auth: EndpointAuth;
+  secret: string;
+  signingKey: string;
+  enabled: boolean;
+  deleted: boolean;
+}
+
+interface TargetRow {
+  id: string;
+  url: string;
+  format: FormatName;
+  method: HttpMethod;
+  payload: PayloadMode;
+  format_options: string | null;
+  signature: SignatureScheme;
+  auth: string | null;
+  secret: string;
+  signing_key: string;
+  enabled: unknown;
+  deleted_at: number | null;
 }
 
 export interface DeliveryResult {
@@ -117,9 +151,44 @@ async function releaseNext(tx: Queryable, endpointId: string, subject: string, n
  */
 export class DeliveryQueue {
   readonly #db: Db;
+  readonly #sealer: Sealer;
+  /** Opened secrets by sealed text: a claim would otherwise decrypt three values per delivery. */
+  readonly #opened = new Map<string, string>();
 
-  constructor(db: Db) {
+  constructor(db: Db, sealer: Sealer) {
     this.#db = db;
+    this.#sealer = sealer;
+  }
+
+  #open(sealed: string, aad: string): string {
+    let plain = this.#opened.get(sealed);
+    if (plain === undefined) {
+      if (this.#opened.size > 10_000) this.#opened.clear();
+      plain = this.#sealer.open(sealed, aad);
+      this.#opened.set(sealed, plain);
+    }
+    return plain;
+  }
+
+  #target(r: TargetRow): DeliveryTarget {
+    return {
+      id: r.id,
+      url: r.url,
+      format: r.format,
+      method: r.method,
+      payload: r.payload,
+      formatOptions:
+        r.format_options === null ? null : (JSON.parse(r.format_options) as Record<string, unknown>),
+      signature: r.signature,
+      auth:
+        r.auth === null
+          ? { type: 'none' }
+          : (JSON.parse(this.#open(r.auth, endpointAad(r.id, 'auth'))) as EndpointAuth),
+      secret: this.#open(r.secret, endpointAad(r.id, 'secret')),
+      signingKey: this.#open(r.signing_key, endpointAad(r.id, 'signing_key')),
+      enabled: bool(r.enabled),
+      deleted: r.deleted_at !== null,
+    };
   }
 
   /**
@@ -142,27 +211,39 @@ export class DeliveryQueue {
     const eventIds = [...new Set(rows.map((r) => r.event_id))];
     const endpointIds = [...new Set(rows.map((r) => r.endpoint_id))];
     const [events, endpoints] = await Promise.all([
-      this.#db.all<{ id: string; type: string; subject: string | null; data: string; created_at: number }>(
-        `SELECT id, type, subject, data, created_at FROM events WHERE id ${inList(this.#db.engine, 1)}`,
+      this.#db.all<{
+        id: string;
+        partner_id: string;
+        environment: EventRecord['environment'];
+        type: string;
+        subject: string | null;
+        data: string;
+        created_at: number;
+      }>(
+        `SELECT id, partner_id, environment, type, subject, data, created_at FROM events
+         WHERE id ${inList(this.#db.engine, 1)}`,
         [eventIds],
       ),
-      this.#db.all<{ id: string; url: string; secret: string; enabled: unknown; deleted_at: number | null }>(
-        `SELECT id, url, secret, enabled, deleted_at FROM endpoints WHERE id ${inList(this.#db.engine, 1)}`,
+      this.#db.all<TargetRow>(
+        `SELECT ${DELIVERY_COLUMNS} FROM endpoints WHERE id ${inList(this.#db.engine, 1)}`,
         [endpointIds],
       ),
     ]);
     const eventById = new Map(
       events.map((e) => [
         e.id,
-        { id: e.id, type: e.type, subject: e.subject, data: e.data, createdAt: e.created_at },
+        {
+          id: e.id,
+          partnerId: e.partner_id,
+          environment: e.environment,
+          type: e.type,
+          subject: e.subject,
+          data: e.data,
+          createdAt: e.created_at,
+        },
       ]),
     );
-    const endpointById = new Map(
-      endpoints.map((e) => [
-        e.id,
-        { id: e.id, url: e.url, secret: e.secret, enabled: bool(e.enabled), deleted: e.deleted_at !== null },
-      ]),
-    );
+    const endpointById = new Map(endpoints.map((e) => [e.id, this.#target(e)]));
     return rows.flatMap((r) => {
       const event = eventById.get(r.event_id);
       const endpoint = endpointById.get(r.endpoint_id);

@@ -6,40 +6,48 @@ import { type Db, inList, type Queryable } from './db.ts';
 import { ensureResourceEndpoint } from './endpoints.ts';
 import { isUniqueViolation } from './errors.ts';
 import { type Page, requirePartner } from './partners.ts';
+import type { Sealer } from './sealed.ts';
 
 /**
  * The secret that signs requests to `webhook_url`s (per partner and environment): a partner
  * that passes its URL on each proposal reads it once from the API. Created on first use.
  */
-export async function partnerSecret(q: Queryable, partnerId: string, environment: Environment, now: number) {
-  const existing = await q.get<{ secret: string }>(
-    'SELECT secret FROM partner_secrets WHERE partner_id = $1 AND environment = $2',
-    [partnerId, environment],
-  );
-  if (existing) return existing.secret;
+export async function partnerSecret(
+  q: Queryable,
+  sealer: Sealer,
+  partnerId: string,
+  environment: Environment,
+  now: number,
+): Promise<string> {
+  const aad = `partner:${partnerId}:${environment}:secret`;
+  const read = () =>
+    q.get<{ secret: string }>(
+      'SELECT secret FROM partner_secrets WHERE partner_id = $1 AND environment = $2',
+      [partnerId, environment],
+    );
+  const existing = await read();
+  if (existing) return sealer.open(existing.secret, aad);
   await q.run(
     `INSERT INTO partner_secrets (partner_id, environment, secret, created_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (partner_id, environment) DO NOTHING`,
-    [partnerId, environment, newSigningSecret(), now],
+    [partnerId, environment, sealer.seal(newSigningSecret(), aad), now],
   );
-  const row = await q.get<{ secret: string }>(
-    'SELECT secret FROM partner_secrets WHERE partner_id = $1 AND environment = $2',
-    [partnerId, environment],
-  );
+  const row = await read();
   if (!row) throw new Error('partner secret vanished after insert');
-  return row.secret;
+  return sealer.open(row.secret, aad);
 }
 
 /** The endpoint behind a resource's `webhook_url`, created with the partner's secret. */
 export async function resourceEndpointFor(
   tx: Queryable,
+  sealer: Sealer,
   partnerId: string,
   environment: Environment,
   url: string,
   now: number,
 ): Promise<string> {
-  const secret = await partnerSecret(tx, partnerId, environment, now);
-  return ensureResourceEndpoint(tx, partnerId, environment, url, secret, now);
+  const secret = await partnerSecret(tx, sealer, partnerId, environment, now);
+  return ensureResourceEndpoint(tx, sealer, partnerId, environment, url, secret, now);
 }
 
 /** Fails with 422 `unknown_store` unless every id is a store of the partner. */
@@ -81,9 +89,11 @@ const toStore = (r: StoreRow): PartnerStore => ({
 
 export class Stores {
   readonly #db: Db;
+  readonly #sealer: Sealer;
 
-  constructor(db: Db) {
+  constructor(db: Db, sealer: Sealer) {
     this.#db = db;
+    this.#sealer = sealer;
   }
 
   create(partnerId: string, input: { id: string | null; name: string; cnpj: string }, now: number) {
@@ -136,7 +146,7 @@ export class Stores {
   secret(partnerId: string, environment: Environment, now: number): Promise<string> {
     return this.#db.transaction(async (tx) => {
       await requirePartner(tx, partnerId);
-      return partnerSecret(tx, partnerId, environment, now);
+      return partnerSecret(tx, this.#sealer, partnerId, environment, now);
     });
   }
 }
@@ -161,9 +171,11 @@ const toSimulation = (r: SimulationRow): Simulation => ({
 
 export class Simulations {
   readonly #db: Db;
+  readonly #sealer: Sealer;
 
-  constructor(db: Db) {
+  constructor(db: Db, sealer: Sealer) {
     this.#db = db;
+    this.#sealer = sealer;
   }
 
   create(
@@ -200,6 +212,7 @@ export class Simulations {
       if (simulation.webhookUrl) {
         await resourceEndpointFor(
           tx,
+          this.#sealer,
           simulation.partnerId,
           simulation.environment,
           simulation.webhookUrl,

@@ -3,6 +3,8 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import { type Arauto, type Roles, startArauto } from '../../src/main.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** 32 bytes, base64: PostgreSQL deployments must be given one. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** A config for tests: ephemeral port, a fast retry schedule, loopback receivers allowed. */
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
@@ -17,6 +19,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     ARAUTO_POLL_INTERVAL: '50ms',
     ARAUTO_SHUTDOWN_GRACE: '1s',
     ARAUTO_LOG_LEVEL: 'silent',
+    ARAUTO_MASTER_KEY: TEST_MASTER_KEY,
     ...env,
   });
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ADMIN_TOKEN } from './harness.ts';
+import { ADMIN_TOKEN, TEST_MASTER_KEY } from './harness.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -25,6 +25,7 @@ export async function spawnArauto(args: string[], env: Record<string, string>): 
       ARAUTO_ADMIN_TOKEN: ADMIN_TOKEN,
       ARAUTO_ALLOW_PRIVATE_NETWORKS: 'true',
       ARAUTO_LOG_LEVEL: 'info',
+      ARAUTO_MASTER_KEY: TEST_MASTER_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
