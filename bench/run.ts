@@ -64,6 +64,8 @@ async function startArauto(
       ARAUTO_ADMIN_TOKEN: TOKEN,
       ARAUTO_ALLOW_PRIVATE_NETWORKS: 'true',
       ARAUTO_LOG_LEVEL: 'info',
+      // A fixed key: the bench databases are throwaway, and PostgreSQL requires one.
+      ARAUTO_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { testEngines } from './support/engines.ts';
-import { callApi } from './support/harness.ts';
+import { ADMIN_TOKEN, callApi } from './support/harness.ts';
 import { spawnArauto } from './support/process.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -27,6 +28,19 @@ describe('arauto CLI', () => {
     assert.match(unknown.stderr, /Unknown command "deploy"/);
   });
 
+  it('refuses to run on PostgreSQL without a master key, and refuses a malformed one', () => {
+    const noKey = run(['serve'], {
+      ARAUTO_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      ARAUTO_MASTER_KEY: '',
+    });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /ARAUTO_MASTER_KEY is required with PostgreSQL/);
+    const bad = run(['serve'], { ARAUTO_DATABASE_URL: 'sqlite::memory:', ARAUTO_MASTER_KEY: 'too-short' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^arauto: ARAUTO_MASTER_KEY: /m);
+    assert.doesNotMatch(bad.stderr, /too-short/, 'a key is never echoed');
+  });
+
   it('refuses a bad setting with a message naming it', () => {
     const bad = run(['serve'], {
       ARAUTO_RETRY_SCHEDULE: '0,5 parsecs',
@@ -39,6 +53,63 @@ describe('arauto CLI', () => {
     });
     assert.equal(both.code, 1);
     assert.match(both.stderr, /choose one/);
+  });
+});
+
+describe('arauto CLI on SQLite without ARAUTO_MASTER_KEY', () => {
+  it('generates a key beside the database file (0600) and reads secrets back with it after a restart', async () => {
+    const engine = testEngines()[0];
+    assert.ok(engine?.name === 'sqlite');
+    const databaseUrl = await engine.freshDatabaseUrl();
+    const keyFile = `${databaseUrl.slice('sqlite:'.length)}.key`;
+    const env = { ARAUTO_DATABASE_URL: databaseUrl, ARAUTO_MASTER_KEY: '' };
+    try {
+      const first = await spawnArauto(['serve'], env);
+      let secret = '';
+      let endpointId = '';
+      try {
+        assert.match(first.output.join('\n'), /generated the master key/);
+        const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+        const partner = await callApi(
+          first.url ?? '',
+          'POST',
+          '/v1/partners',
+          { name: 'P', cnpj: '11444777000161', contact: { name: 'A', email: 'a@b.co' } },
+          auth,
+        );
+        const created = await callApi(
+          first.url ?? '',
+          'POST',
+          `/v1/partners/${partner.body.id}/endpoints`,
+          { url: 'https://x.example.com/', environment: 'sandbox' },
+          auth,
+        );
+        secret = created.body.secret;
+        endpointId = created.body.id;
+      } finally {
+        first.proc.kill('SIGTERM');
+        await first.exited;
+      }
+      assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+      const second = await spawnArauto(['serve'], env);
+      try {
+        assert.doesNotMatch(second.output.join('\n'), /generated the master key/);
+        const again = await callApi(
+          second.url ?? '',
+          'GET',
+          `/v1/endpoints/${endpointId}/secret`,
+          undefined,
+          { authorization: `Bearer ${ADMIN_TOKEN}` },
+        );
+        assert.equal(again.body.secret, secret);
+      } finally {
+        second.proc.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      rmSync(keyFile, { force: true });
+      await engine.cleanup();
+    }
   });
 });
 

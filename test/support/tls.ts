@@ -13,6 +13,8 @@ export interface TestPki {
   server: { key: string; cert: string };
   /** A self-signed server certificate nobody trusts. */
   untrusted: { key: string; cert: string };
+  /** A client certificate (mutual TLS) signed by the CA. */
+  client: { key: string; cert: string };
 }
 
 const SAN: CertificateExtension = {
@@ -50,6 +52,16 @@ export async function makeTestPki(): Promise<TestPki> {
     algorithm: 'sha256',
     extensions: leafExtensions,
   });
+  const client = await generate([{ name: 'commonName', value: 'arauto-client' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
   const caFile = join(tmpdir(), `arauto-test-ca-${process.pid}-${Date.now()}.pem`);
   writeFileSync(caFile, ca.cert);
   return {
@@ -57,5 +69,6 @@ export async function makeTestPki(): Promise<TestPki> {
     caFile,
     server: { key: server.private, cert: server.cert },
     untrusted: { key: untrusted.private, cert: untrusted.cert },
+    client: { key: client.private, cert: client.cert },
   };
 }
