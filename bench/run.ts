@@ -188,7 +188,6 @@ async function publishAll(pool: Pool, partnerId: string, starts: Float64Array): 
           partner_id: partnerId,
           environment: 'sandbox',
           type: 'proposal.status_changed',
-          subject: `proposal/${seq}`,
           data: { seq, proposal_id: `prop-${seq}`, status: 'approved', previous_status: 'in_analysis' },
         });
       }

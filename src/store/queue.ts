@@ -127,6 +127,22 @@ const INSERT_ATTEMPT = `INSERT INTO attempts
     (delivery_id, number, at, status_code, duration_ms, error, error_message, response_body)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`;
 
+/** releaseNext for many lines at once (PostgreSQL). */
+const RELEASE_NEXT_PG = `UPDATE deliveries d SET next_attempt_at = $3, updated_at = $3
+  FROM (
+    SELECT DISTINCT w.id
+    FROM unnest($1::text[], $2::text[]) AS l(endpoint_id, subject)
+    JOIN LATERAL (
+      SELECT id FROM deliveries
+      WHERE endpoint_id = l.endpoint_id AND subject = l.subject AND status = 'pending' AND next_attempt_at IS NULL
+      ORDER BY seq LIMIT 1) AS w ON true
+    WHERE NOT EXISTS (
+      SELECT 1 FROM deliveries p
+      WHERE p.endpoint_id = l.endpoint_id AND p.subject = l.subject AND p.status = 'pending'
+        AND p.next_attempt_at IS NOT NULL)
+  ) AS n
+  WHERE d.id = n.id`;
+
 /**
  * Makes the oldest waiting delivery of a line due, unless the line still has a pending one
  * that is not waiting (a manual retry of an earlier delivery holds the line again).
@@ -318,6 +334,11 @@ export class DeliveryQueue {
            WHERE id ${inList(tx.engine, 1)} AND enabled`,
           [gone, now],
         );
+      }
+      if (lines.length === 0) return 0;
+      if (tx.engine === 'postgres') {
+        // One statement for the whole batch: a round trip per line would dominate the write.
+        return tx.run(RELEASE_NEXT_PG, [lines.map((l) => l.endpointId), lines.map((l) => l.subject), now]);
       }
       let released = 0;
       for (const line of lines) released += await releaseNext(tx, line.endpointId, line.subject, now);
