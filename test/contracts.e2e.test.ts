@@ -8,8 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { parseDatabaseUrl } from '../src/store/db.ts';
 import { testEngines } from './support/engines.ts';
-import { createPartner, eventually, startTestArauto, type TestArauto } from './support/harness.ts';
-import { type ReceivedRequest, TestReceiver, verify } from './support/receiver.ts';
+import {
+  createPartner,
+  eventually,
+  receiverPool,
+  startTestArauto,
+  type TestArauto,
+} from './support/harness.ts';
+import { type ReceivedRequest, verify } from './support/receiver.ts';
 import { makeTestPki, type TestPki } from './support/tls.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
@@ -103,12 +109,8 @@ for (const engine of testEngines()) {
     let app: TestArauto;
     let pki: TestPki;
     let databaseUrl: string;
-    const receivers: TestReceiver[] = [];
-    const receiver = async (tls?: Parameters<typeof TestReceiver.start>[0]) => {
-      const r = await TestReceiver.start(tls);
-      receivers.push(r);
-      return r;
-    };
+    const pool = receiverPool();
+    const receiver = pool.start;
     before(async () => {
       pki = await makeTestPki();
       databaseUrl = await engine.freshDatabaseUrl();
@@ -116,15 +118,12 @@ for (const engine of testEngines()) {
     });
     after(async () => {
       await app.close();
-      for (const r of receivers) await r.close();
+      await pool.closeAll();
       await engine.cleanup();
     });
 
-    const post = async (path: string, body: unknown, expected: number): Promise<Json> => {
-      const res = await app.call('POST', path, body);
-      assert.equal(res.status, expected, `${path}: ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
+    const post = (path: string, body: unknown, expected: number): Promise<Json> =>
+      app.post(path, body, expected);
     const endpoint = (partnerId: string, body: Json, expected = 201) =>
       post(`/v1/partners/${partnerId}/endpoints`, { environment: 'sandbox', ...body }, expected);
     const json = (q: ReceivedRequest) => JSON.parse(q.body);

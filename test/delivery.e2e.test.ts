@@ -6,6 +6,7 @@ import {
   createPartner,
   eventually,
   publish,
+  receiverPool,
   startTestArauto,
   type TestArauto,
 } from './support/harness.ts';
@@ -14,19 +15,15 @@ import { type ReceivedRequest, TestReceiver, verify } from './support/receiver.t
 for (const engine of testEngines()) {
   describe(`delivery end to end on ${engine.name}`, () => {
     let app: TestArauto;
-    const receivers: TestReceiver[] = [];
-    const receiver = async () => {
-      const r = await TestReceiver.start();
-      receivers.push(r);
-      return r;
-    };
+    const pool = receiverPool();
+    const receiver = pool.start;
 
     before(async () => {
       app = await startTestArauto(await engine.freshDatabaseUrl(), { ARAUTO_DELIVERY_TIMEOUT: '400ms' });
     });
     after(async () => {
       await app.close();
-      for (const r of receivers) await r.close();
+      await pool.closeAll();
       await engine.cleanup();
     });
 

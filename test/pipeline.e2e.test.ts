@@ -7,11 +7,12 @@ import {
   createEndpoint,
   createPartner,
   eventually,
+  receiverPool,
   startTestArauto,
   type TestArauto,
   uniqueCnpj,
 } from './support/harness.ts';
-import { type ReceivedRequest, TestReceiver, verify } from './support/receiver.ts';
+import { type ReceivedRequest, type TestReceiver, verify } from './support/receiver.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 type Json = any;
@@ -19,12 +20,8 @@ type Json = any;
 for (const engine of testEngines()) {
   describe(`credit pipeline on ${engine.name}`, () => {
     let app: TestArauto;
-    const receivers: TestReceiver[] = [];
-    const receiver = async () => {
-      const r = await TestReceiver.start();
-      receivers.push(r);
-      return r;
-    };
+    const pool = receiverPool();
+    const receiver = pool.start;
     before(async () => {
       app = await startTestArauto(await engine.freshDatabaseUrl(), {
         ARAUTO_RETRY_SCHEDULE: '0,300ms,300ms',
@@ -32,16 +29,13 @@ for (const engine of testEngines()) {
     });
     after(async () => {
       await app.close();
-      for (const r of receivers) await r.close();
+      await pool.closeAll();
       await engine.cleanup();
     });
 
-    const post = async (path: string, body: unknown, expected: number): Promise<Json> => {
-      const res = await app.call('POST', path, body);
-      assert.equal(res.status, expected, `${path}: ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
-    const get = async (path: string): Promise<Json> => (await app.call('GET', path)).body;
+    const post = (path: string, body: unknown, expected: number): Promise<Json> =>
+      app.post(path, body, expected);
+    const get = (path: string): Promise<Json> => app.get(path);
     const bodies = (r: TestReceiver) => r.requests.map((q) => JSON.parse(q.body));
 
     describe('event catalog', () => {

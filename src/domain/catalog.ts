@@ -597,134 +597,15 @@ const CREDERE_ATTEMPT = {
   },
 };
 
-/** The `proposal_attempt` of synced_proposal_condition_from_bank. */
+/**
+ * The `proposal_attempt` of synced_proposal_condition_from_bank: the same object as above but for
+ * the bank's name as the document prints it and the state ("análise") in both places.
+ */
 const CREDERE_SYNCED_ATTEMPT = {
-  object_type: 'ProposalAttemp',
-  id: 1,
-  created_at: '2022-01-01T00:00:00.000-03:00',
-  updated_at: '2022-01-01T00:00:00.000-03:00',
-  active: true,
-  bank: {
-    id: 1,
-    name: 'ItaúUnibancoS.A.',
-    tradename: 'Itaú',
-    febraban_code: '341',
-  },
-  input_financing_in_cents: 100000,
-  plan: {
-    return: '5',
-    return_offset: null,
-  },
-  quota_in_cents: 100000,
+  ...CREDERE_ATTEMPT,
+  bank: { ...CREDERE_ATTEMPT.bank, name: 'ItaúUnibancoS.A.' },
   state: 'análise',
-  table: {
-    description: 'ABC0',
-  },
-  term_financing: 12,
-  value_in_cents: 1000000,
-  obs: null,
-  value_of_the_license_plate_in_cents: 0,
-  financed_amount_in_cents: 1000000,
-  coefficient: null,
-  has_license_plate: false,
-  first_payment_in_days: 30,
-  funding_type: {
-    id: 1,
-    name: 'CDC',
-  },
-  payment_type: {
-    id: 1,
-    name: 'Carnê',
-  },
-  input_origin: 1,
-  external_simulation_uuid: '0a00bc00-0d00-0000-0000-0ef0000g0hij',
-  simulation_condition_id: 1,
-  external_proposal_uuid: '1a11bc11-1d11-1111-1111-1ef1111g1hij',
-  integration_error: {
-    error: '',
-    message: '',
-    error_details: '',
-  },
-  state_rank: 2,
-  bank_proposal_identifier: '2a22bc22-2d22-2222-2222-2ef2222g2hij',
-  honda_id: '',
-  simulation_pre_approval_status: 2,
-  fixed_installments: true,
-  cet_monthly: 2,
-  cet_annually: 39,
-  return_value_cents: null,
-  formalization_state: null,
-  formalization: null,
-  replaced_by_proposal_attempt_id: null,
-  replaces_proposal_attempt_id: null,
-  has_accessory: null,
-  value_of_the_accessory_in_cents: null,
-  expenses: [
-    {
-      object_type: 'ExpenseInfo',
-      id: 1,
-      created_at: '2022-01-01T00:00:00.000-03:00',
-      updated_at: '2022-01-01T00:00:00.000-03:00',
-      value_in_cents: 100000,
-      credere_type: 'spf',
-      description: null,
-      expense: null,
-    },
-  ],
-  payment_flow: [
-    {
-      installment_number: 1,
-      value_cents: 100000,
-    },
-    {
-      installment_number: 2,
-      value_cents: 100000,
-    },
-  ],
-  proposal: {
-    object_type: 'CdcProposal',
-    id: 1,
-    created_at: '2022-01-01T00:00:00.000-03:00',
-    updated_at: '2022-01-01T00:00:00.000-03:00',
-    customer: {
-      id: 1,
-      name: 'Fulano Silva Júnior',
-      cpf: '000.000.000-00',
-      cnpj: null,
-      born_at: '1990-01-01',
-      phones: [
-        {
-          code: 11,
-          number: 999999999,
-        },
-        {
-          code: 11,
-          number: 988888888,
-        },
-      ],
-      emails: [
-        {
-          address: '[email protected]',
-        },
-      ],
-    },
-    seller: {
-      id: 1,
-      name: 'Admin',
-      cpf: '111.111.111-11',
-    },
-    state: 'análise',
-    store: {
-      id: 1,
-      name: 'Credere',
-      cnpj: '00.000.000/0001-00',
-    },
-    sent_to_bank: true,
-    zero_km: true,
-    commercial: false,
-    creation_external_link_id: null,
-    licensing_uf: 'RN',
-  },
+  proposal: { ...CREDERE_ATTEMPT.proposal, state: 'análise' },
 };
 
 /** The `customer` of customer_updated. */

@@ -11,9 +11,8 @@ import {
   JSON_TYPE,
   nameIn,
   namesOf,
-  optionsObject,
   parseData,
-  parseNames,
+  parseNamesOption,
   partnerObject,
 } from './shared.ts';
 import type { Format } from './types.ts';
@@ -75,12 +74,7 @@ export const credere: Format = {
   name: 'credere',
   eventTypes: null,
   methods: ['POST', 'PUT'],
-  parseOptions(options) {
-    const given = optionsObject('credere', options, ['names']);
-    if (given === null) return null;
-    const names = parseNames('credere', given.names, checkNameKey, NAME);
-    return names === null ? null : { names };
-  },
+  parseOptions: (options) => parseNamesOption('credere', options, checkNameKey, NAME),
   checkUrl: () => null,
   render(event, endpoint) {
     const entry = Object.hasOwn(CREDERE_EVENTS, event.type) ? CREDERE_EVENTS[event.type] : undefined;

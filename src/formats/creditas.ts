@@ -6,16 +6,7 @@
  */
 import { EVENT_CATALOG, eventTypeSpec } from '../domain/catalog.ts';
 import { creditasName, isProposalStatus } from '../domain/statuses.ts';
-import {
-  fail,
-  JSON_TYPE,
-  nameIn,
-  namesOf,
-  optionsObject,
-  parseData,
-  parseNames,
-  partnerObject,
-} from './shared.ts';
+import { fail, JSON_TYPE, nameIn, namesOf, parseData, parseNamesOption, partnerObject } from './shared.ts';
 import type { Format } from './types.ts';
 
 /** The event types whose Creditas name is the new status (REJECTED, PROCESSED, …). */
@@ -42,12 +33,7 @@ export const creditas: Format = {
   name: 'creditas',
   eventTypes: null,
   methods: ['POST', 'PUT'],
-  parseOptions(options) {
-    const given = optionsObject('creditas', options, ['names']);
-    if (given === null) return null;
-    const names = parseNames('creditas', given.names, checkNameKey, NAME);
-    return names === null ? null : { names };
-  },
+  parseOptions: (options) => parseNamesOption('creditas', options, checkNameKey, NAME),
   checkUrl: () => null,
   render(event, endpoint) {
     const spec = eventTypeSpec(event.type);

@@ -140,3 +140,16 @@ export const nameIn = (names: Readonly<Record<string, unknown>>, key: string): s
   const name = names[key];
   return typeof name === 'string' ? name : undefined;
 };
+
+/** The options of a format whose only option is a name map (Creditas, Credere). */
+export function parseNamesOption(
+  format: string,
+  options: unknown,
+  checkKey: (key: string) => string | null,
+  pattern: RegExp,
+): Record<string, unknown> | null {
+  const given = optionsObject(format, options, ['names']);
+  if (given === null) return null;
+  const names = parseNames(format, given.names, checkKey, pattern);
+  return names === null ? null : { names };
+}

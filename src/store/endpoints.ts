@@ -9,7 +9,7 @@ import type { Page } from './partners.ts';
 import { requirePartner } from './partners.ts';
 import { endpointAad, type Sealer } from './sealed.ts';
 
-interface EndpointRow {
+export interface EndpointRow {
   id: string;
   partner_id: string;
   kind: 'endpoint' | 'resource';

@@ -40,17 +40,11 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 /** Advisory-lock class for delivery lines (endpoint, subject) on PostgreSQL. */
 const LINE_LOCK = 7741;
 
-export interface NewEvent {
-  partnerId: string;
-  environment: Environment;
-  type: string;
-  subject: string | null;
-  /** When null, taken from the proposal or simulation the subject names. */
-  storeId: string | null;
-  /** Compact JSON text. */
-  data: string;
-  idempotencyKey: string | null;
-}
+/** An event to publish; a null `storeId` is taken from the proposal or simulation the subject names. */
+export type NewEvent = Pick<
+  EventRecord,
+  'partnerId' | 'environment' | 'type' | 'subject' | 'storeId' | 'data' | 'idempotencyKey'
+>;
 
 export interface Published {
   event: EventRecord;

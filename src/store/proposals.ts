@@ -55,14 +55,10 @@ const toProposal = (r: ProposalRow): Proposal => ({
   updatedAt: r.updated_at,
 });
 
-export interface NewProposal {
+export interface NewProposal
+  extends Pick<Proposal, 'partnerId' | 'environment' | 'externalId' | 'storeId' | 'webhookUrl' | 'status'> {
+  /** Generated when null. */
   id: string | null;
-  partnerId: string;
-  environment: Environment;
-  externalId: string | null;
-  storeId: string | null;
-  webhookUrl: string | null;
-  status: ProposalStatus;
   /** A JSON object, kept and merged into the proposal.created event's data. */
   data: Record<string, unknown>;
   /** Created already approved: `data` is also the credit approval. */

@@ -1,7 +1,6 @@
-import type { Attempt, EndpointAuth, EventRecord, SignatureScheme } from '../domain/types.ts';
-import type { FormatName, HttpMethod, PayloadMode } from '../formats/types.ts';
+import type { Attempt, Endpoint, EndpointAuth, EventRecord } from '../domain/types.ts';
 import { bool, type Db, type Engine, inList, notInList, type Queryable } from './db.ts';
-import { DELIVERY_COLUMNS } from './endpoints.ts';
+import { DELIVERY_COLUMNS, type EndpointRow } from './endpoints.ts';
 import { lockLines } from './events.ts';
 import { endpointAad, type Sealer } from './sealed.ts';
 
@@ -20,35 +19,35 @@ export interface ClaimedDelivery {
 }
 
 /** An endpoint as the dispatcher needs it: where, how, and the (decrypted) secrets to sign and authenticate. */
-export interface DeliveryTarget {
-  id: string;
-  url: string;
-  format: FormatName;
-  method: HttpMethod;
-  payload: PayloadMode;
-  formatOptions: Record<string, unknown> | null;
-  signature: SignatureScheme;
-  auth: EndpointAuth;
-  secret: string;
-  signingKey: string;
-  enabled: boolean;
-  deleted: boolean;
-}
+export type DeliveryTarget = Pick<
+  Endpoint,
+  | 'id'
+  | 'url'
+  | 'format'
+  | 'method'
+  | 'payload'
+  | 'formatOptions'
+  | 'signature'
+  | 'auth'
+  | 'secret'
+  | 'signingKey'
+  | 'enabled'
+> & { deleted: boolean };
 
-interface TargetRow {
-  id: string;
-  url: string;
-  format: FormatName;
-  method: HttpMethod;
-  payload: PayloadMode;
-  format_options: string | null;
-  signature: SignatureScheme;
-  auth: string | null;
-  secret: string;
-  signing_key: string;
-  enabled: unknown;
-  deleted_at: number | null;
-}
+type TargetRow = Pick<
+  EndpointRow,
+  | 'id'
+  | 'url'
+  | 'format'
+  | 'method'
+  | 'payload'
+  | 'format_options'
+  | 'signature'
+  | 'auth'
+  | 'secret'
+  | 'signing_key'
+  | 'enabled'
+> & { deleted_at: number | null };
 
 export interface DeliveryResult {
   id: string;

@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import pino from 'pino';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { type Arauto, type Roles, startArauto } from '../../src/main.ts';
+import { TestReceiver } from './receiver.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** 32 bytes, base64: PostgreSQL deployments must be given one. */
@@ -27,6 +29,10 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 export interface TestArauto extends Arauto {
   /** Calls the API with the operator token; JSON in, JSON (or null) out. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** POSTs and asserts the status; returns the body. */
+  post(path: string, body: unknown, expected: number): Promise<ApiResponse['body']>;
+  /** GETs and returns the body. */
+  get(path: string): Promise<ApiResponse['body']>;
 }
 
 export interface ApiResponse {
@@ -43,9 +49,16 @@ export async function startTestArauto(
 ): Promise<TestArauto> {
   const config = testConfig(databaseUrl, env);
   const arauto = await startArauto(config, roles, pino({ level: config.logLevel }));
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    callApi(arauto.url ?? '', method, path, body, { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers });
   return Object.assign(arauto, {
-    call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-      callApi(arauto.url ?? '', method, path, body, { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers }),
+    call,
+    post: async (path: string, body: unknown, expected: number) => {
+      const res = await call('POST', path, body);
+      assert.equal(res.status, expected, `POST ${path}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    get: async (path: string) => (await call('GET', path)).body,
   });
 }
 
@@ -156,4 +169,19 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Real receivers started by a test file, all closed by closeAll() in its after(). */
+export function receiverPool() {
+  const started: TestReceiver[] = [];
+  return {
+    async start(tls?: Parameters<typeof TestReceiver.start>[0]): Promise<TestReceiver> {
+      const receiver = await TestReceiver.start(tls);
+      started.push(receiver);
+      return receiver;
+    },
+    async closeAll(): Promise<void> {
+      for (const receiver of started.splice(0)) await receiver.close();
+    },
+  };
 }
