@@ -133,7 +133,7 @@ for (const engine of testEngines()) {
         ARAUTO_ADMIN_TOKEN: '',
       };
       const first = await spawnArauto(['serve'], env);
-      const printed = first.output.join('\n').match(/^\s+(arauto_[A-Za-z0-9_-]{43})$/m)?.[1];
+      const printed = (await first.waitForOutput(/^\s+arauto_[A-Za-z0-9_-]{43}$/)).trim();
       try {
         assert.ok(printed, `no token in:\n${first.output.join('\n')}`);
         assert.match(first.output.join('\n'), /ARAUTO_ALLOW_PRIVATE_NETWORKS is on/);

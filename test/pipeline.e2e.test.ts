@@ -123,8 +123,12 @@ for (const engine of testEngines()) {
           422,
         );
         assert.equal(mismatch.error.code, 'subject_mismatch');
-        const noEvents = await get(`/v1/events?partner_id=${partnerId}&environment=sandbox`);
-        assert.equal(noEvents.data.length, 1, 'only the valid event was written');
+        // On PostgreSQL the feed shows an event once older transactions have ended: wait for it.
+        const written = await eventually(async () => {
+          const page = await get(`/v1/events?partner_id=${partnerId}&environment=sandbox`);
+          return page.data.length > 0 ? page.data : undefined;
+        });
+        assert.equal(written.length, 1, 'only the valid event was written');
       });
 
       it('refuses endpoint subscriptions to types that do not exist', async () => {

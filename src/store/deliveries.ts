@@ -1,6 +1,7 @@
 import type { Attempt, AttemptError, Delivery, DeliveryStatus } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import { bool, type Db, inList, type Queryable } from './db.ts';
+import type { Waker } from './waker.ts';
 
 interface DeliveryRow {
   id: string;
@@ -60,11 +61,11 @@ async function withAttempts(q: Queryable, rows: DeliveryRow[]): Promise<Delivery
 /** The delivery log as the API shows it, and the operator's manual retry. */
 export class Deliveries {
   readonly #db: Db;
-  readonly #wakeupChannel: string;
+  readonly #waker: Waker;
 
-  constructor(db: Db, wakeupChannel: string) {
+  constructor(db: Db, waker: Waker) {
     this.#db = db;
-    this.#wakeupChannel = wakeupChannel;
+    this.#waker = waker;
   }
 
   async listByEvent(eventId: string): Promise<Delivery[]> {
@@ -130,7 +131,7 @@ export class Deliveries {
          WHERE id = $1`,
         [id, now],
       );
-      if (tx.engine === 'postgres') await tx.get('SELECT pg_notify($1, $2)', [this.#wakeupChannel, '']);
     });
+    this.#waker.wake();
   }
 }

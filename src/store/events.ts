@@ -3,7 +3,8 @@ import { newId } from '../domain/ids.ts';
 import type { Environment, EventRecord, Ordering } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import { type FormatName, type HttpMethod, type PayloadMode, renderRequest } from '../formats/index.ts';
-import type { Db, Queryable } from './db.ts';
+import { bool, type Db, inList, type Queryable } from './db.ts';
+import type { Waker } from './waker.ts';
 
 interface EventRow {
   id: string;
@@ -58,13 +59,14 @@ export interface Published {
 export interface PublishOptions {
   now: number;
   firstAttemptDelayMs: number;
-  wakeupChannel: string;
 }
 
 interface Target {
   id: string;
   url: string;
   ordering: Ordering;
+  /** Its line for the event's subject had a pending delivery when the candidates were read. */
+  busy: boolean;
 }
 
 /**
@@ -85,53 +87,75 @@ export async function lockLines(
   );
 }
 
-/** The proposal or simulation a subject names, when it is one. */
-async function subjectResource(
-  tx: Queryable,
-  input: NewEvent,
-): Promise<{ store_id: string | null; webhook_url: string | null } | undefined> {
+interface CandidateRow {
+  id: string | null;
+  kind: 'endpoint' | 'resource' | null;
+  url: string;
+  ordering: Ordering;
+  event_types: string | null;
+  store_ids: string | null;
+  format: FormatName;
+  method: HttpMethod;
+  payload: PayloadMode;
+  format_options: string | null;
+  /** The endpoint's line for this event's subject has a pending delivery. */
+  busy: number | boolean | null;
+  resource_store_id: string | null;
+}
+
+const CANDIDATE_COLUMNS = `e.id, e.kind, e.url, e.ordering, e.event_types, e.store_ids, e.format, e.method, e.payload,
+  e.format_options`;
+
+/**
+ * One query for everything an event's fan-out reads: the partner's enabled endpoints in its
+ * environment, and — when the subject names a proposal or simulation — that resource's store
+ * and the hidden endpoint behind its `webhook_url`. There is always one row (the resource part
+ * may be null, the endpoint part too).
+ */
+function candidatesSql(resource: 'proposals' | 'simulations' | null): string {
+  const join =
+    resource === null
+      ? `(SELECT NULL AS store_id, NULL AS webhook_url) AS r`
+      : `(SELECT 1 AS one) AS base
+         LEFT JOIN (SELECT store_id, webhook_url FROM ${resource}
+                    WHERE id = $4 AND partner_id = $1 AND environment = $2) AS r ON true`;
+  // $3 is the subject: NULL matches no line, so an event without one is never busy.
+  return `SELECT ${CANDIDATE_COLUMNS}, r.store_id AS resource_store_id,
+      EXISTS (SELECT 1 FROM deliveries d
+              WHERE d.endpoint_id = e.id AND d.subject = $3 AND d.status = 'pending') AS busy
+    FROM ${join}
+    LEFT JOIN endpoints e ON e.partner_id = $1 AND e.environment = $2 AND e.enabled AND e.deleted_at IS NULL
+      AND (e.kind = 'endpoint' OR (e.kind = 'resource' AND e.url = r.webhook_url))
+    ORDER BY e.id`;
+}
+
+const CANDIDATES_SQL = {
+  none: candidatesSql(null),
+  proposal: candidatesSql('proposals'),
+  simulation: candidatesSql('simulations'),
+};
+
+async function candidates(tx: Queryable, input: NewEvent): Promise<CandidateRow[]> {
   const match = input.subject ? /^(proposal|simulation)\/(.+)$/.exec(input.subject) : null;
-  if (!match) return undefined;
-  const table = match[1] === 'proposal' ? 'proposals' : 'simulations';
-  return tx.get(
-    `SELECT store_id, webhook_url FROM ${table} WHERE id = $1 AND partner_id = $2 AND environment = $3`,
-    [match[2] ?? '', input.partnerId, input.environment],
-  );
+  if (!match)
+    return tx.all<CandidateRow>(CANDIDATES_SQL.none, [input.partnerId, input.environment, input.subject]);
+  const sql = match[1] === 'proposal' ? CANDIDATES_SQL.proposal : CANDIDATES_SQL.simulation;
+  return tx.all<CandidateRow>(sql, [input.partnerId, input.environment, input.subject, match[2] ?? '']);
 }
 
 /**
- * Who receives an event: the partner's enabled endpoints in its environment whose event types
- * and stores match, plus the `webhook_url` of the proposal or simulation it is about. A URL
- * registered in several places receives the event once (registered endpoints win, oldest
- * first, so their secret signs it).
+ * Who receives an event: the partner's endpoints whose event types, stores and format suit it,
+ * plus the `webhook_url` of the proposal or simulation it is about. A URL registered in several
+ * places receives the event once (registered endpoints win, oldest first, so their secret signs).
  */
-async function targets(
-  tx: Queryable,
-  event: EventRecord,
-  storeId: string | null,
-  resourceUrl: string | null,
-) {
-  const rows = await tx.all<
-    Target & {
-      event_types: string | null;
-      store_ids: string | null;
-      format: FormatName;
-      method: HttpMethod;
-      payload: PayloadMode;
-      format_options: string | null;
-    }
-  >(
-    `SELECT id, url, ordering, event_types, store_ids, format, method, payload, format_options FROM endpoints
-     WHERE partner_id = $1 AND environment = $2 AND kind = 'endpoint' AND enabled AND deleted_at IS NULL
-     ORDER BY id`,
-    [event.partnerId, event.environment],
-  );
+function targets(rows: readonly CandidateRow[], event: EventRecord): Target[] {
   const byUrl = new Map<string, Target>();
   for (const row of rows) {
+    if (row.id === null || row.kind !== 'endpoint') continue;
     if (!matchesEventType(row.event_types === null ? null : JSON.parse(row.event_types), event.type))
       continue;
     const stores = row.store_ids === null ? null : (JSON.parse(row.store_ids) as string[]);
-    if (stores !== null && (storeId === null || !stores.includes(storeId))) continue;
+    if (stores !== null && (event.storeId === null || !stores.includes(event.storeId))) continue;
     // A platform format may not express every event (BMP has no code for pre_approved, no
     // customer events): such an endpoint is not a target, rather than a delivery that must fail.
     if (
@@ -146,18 +170,55 @@ async function targets(
     ) {
       continue;
     }
-    if (!byUrl.has(row.url)) byUrl.set(row.url, { id: row.id, url: row.url, ordering: row.ordering });
+    if (!byUrl.has(row.url))
+      byUrl.set(row.url, { id: row.id, url: row.url, ordering: row.ordering, busy: bool(row.busy) });
   }
-  if (resourceUrl !== null && !byUrl.has(resourceUrl)) {
-    const resource = await tx.get<Target>(
-      `SELECT id, url, ordering FROM endpoints
-       WHERE partner_id = $1 AND environment = $2 AND url = $3 AND kind = 'resource' AND enabled AND deleted_at IS NULL`,
-      [event.partnerId, event.environment, resourceUrl],
-    );
-    if (resource) byUrl.set(resource.url, resource);
+  const resource = rows.find((r) => r.kind === 'resource');
+  if (resource?.id && !byUrl.has(resource.url)) {
+    byUrl.set(resource.url, {
+      id: resource.id,
+      url: resource.url,
+      ordering: resource.ordering,
+      busy: bool(resource.busy),
+    });
   }
   return [...byUrl.values()];
 }
+
+/** The endpoints among `endpointIds` whose line for `subject` has a pending delivery. */
+async function busyLines(
+  tx: Queryable,
+  endpointIds: readonly string[],
+  subject: string,
+): Promise<Set<string>> {
+  const rows = await tx.all<{ endpoint_id: string }>(
+    `SELECT DISTINCT endpoint_id FROM deliveries
+     WHERE endpoint_id ${inList(tx.engine, 1)} AND subject = $2 AND status = 'pending'`,
+    [endpointIds, subject],
+  );
+  return new Set(rows.map((r) => r.endpoint_id));
+}
+
+const INSERT_DELIVERY = `INSERT INTO deliveries
+    (id, event_id, endpoint_id, status, next_attempt_at, subject, seq, ordered, created_at, updated_at)
+  VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)`;
+
+const INSERT_EVENT = `INSERT INTO events (${COLUMNS})
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM partners WHERE id = $2)
+  RETURNING seq`;
+
+// The event and its fan-out in one statement, hence atomic even outside a transaction; no row
+// back means the partner does not exist (and nothing was written).
+const INSERT_EVENT_AND_DELIVERIES_PG = `WITH ev AS (${INSERT_EVENT}),
+  dl AS (
+    INSERT INTO deliveries
+      (id, event_id, endpoint_id, status, next_attempt_at, subject, seq, ordered, created_at, updated_at)
+    SELECT d.id, $1, d.endpoint_id, 'pending', d.next_attempt_at, $5, ev.seq, d.ordered, $9, $9
+    FROM ev, unnest($10::text[], $11::text[], $12::bigint[], $13::boolean[]) AS d(id, endpoint_id, next_attempt_at, ordered))
+  SELECT seq FROM ev`;
+
+/** Publishing outside a transaction must not take line locks: it asks for one instead. */
+const NEEDS_TRANSACTION = Symbol('needs a transaction');
 
 /**
  * Stores the event and one delivery per target inside `tx`: once the caller commits, every
@@ -166,73 +227,94 @@ async function targets(
  * (`next_attempt_at` null) and released when the one before it is final.
  */
 export async function publishIn(tx: Queryable, input: NewEvent, options: PublishOptions): Promise<Published> {
-  const { now } = options;
-  const partner = await tx.get('SELECT 1 AS one FROM partners WHERE id = $1', [input.partnerId]);
-  if (!partner) throw notFound('partner', input.partnerId);
+  const published = await publishWith(tx, input, options, true);
+  if (published === NEEDS_TRANSACTION)
+    throw new Error('publishIn runs in a transaction and never asks for one');
+  return published;
+}
 
+/**
+ * The publish itself. `inTransaction` false (PostgreSQL, no idempotency key) runs it as plain
+ * statements — one read, one atomic write — and gives up with NEEDS_TRANSACTION when a line is
+ * busy, since deciding that a delivery waits needs the line's lock.
+ */
+async function publishWith(
+  tx: Queryable,
+  input: NewEvent,
+  options: PublishOptions,
+  inTransaction: boolean,
+): Promise<Published | typeof NEEDS_TRANSACTION> {
+  const { now } = options;
   const eventId = newId('evt');
   if (input.idempotencyKey !== null) {
+    // An unknown partner claims nothing in the end: the insert below fails and rolls it back.
     const earlier = await claimIdempotencyKey(tx, input.partnerId, input.idempotencyKey, eventId, now);
     if (earlier) return { event: earlier, created: false, deliveries: 0, due: 0 };
   }
-  const resource = await subjectResource(tx, input);
-  const storeId = input.storeId ?? resource?.store_id ?? null;
+  const rows = await candidates(tx, input);
+  const storeId = input.storeId ?? rows[0]?.resource_store_id ?? null;
   const event: EventRecord = { id: eventId, ...input, storeId, createdAt: now };
-  const inserted = await tx.get<{ seq: number }>(
-    `INSERT INTO events (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-    [
-      event.id,
-      event.partnerId,
-      event.environment,
-      event.type,
-      event.subject,
-      event.storeId,
-      event.data,
-      event.idempotencyKey,
-      now,
-    ],
-  );
-  const seq = Number(inserted?.seq ?? 0);
-
-  const found = await targets(tx, event, storeId, resource?.webhook_url ?? null);
+  const found = targets(rows, event);
   const subject = event.subject;
-  const ordered = subject === null ? [] : found.filter((t) => t.ordering === 'subject');
-  if (subject !== null)
+  const inLine = subject === null ? [] : found.filter((t) => t.ordering === 'subject');
+  let waiting = new Set(inLine.filter((t) => t.busy).map((t) => t.id));
+  if (subject !== null && waiting.size > 0 && tx.engine === 'postgres') {
+    if (!inTransaction) return NEEDS_TRANSACTION;
+    // A line with nothing pending takes no lock: whatever completes concurrently has nothing to
+    // release for us. A busy line is locked and looked at again, so that a completion
+    // committing meanwhile cannot finish its last pending delivery without seeing ours.
     await lockLines(
       tx,
-      ordered.map((t) => ({ endpointId: t.id, subject })),
+      [...waiting].map((endpointId) => ({ endpointId, subject })),
     );
-  let due = 0;
-  for (const target of found) {
-    const inLine = subject !== null && target.ordering === 'subject';
-    const waiting =
-      inLine &&
-      (await tx.get(
-        `SELECT 1 AS one FROM deliveries WHERE endpoint_id = $1 AND subject = $2 AND status = 'pending' LIMIT 1`,
-        [target.id, subject],
-      )) !== undefined;
-    if (!waiting) due++;
-    await tx.run(
-      `INSERT INTO deliveries
-         (id, event_id, endpoint_id, status, next_attempt_at, subject, seq, ordered, created_at, updated_at)
-       VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $8)`,
-      [
-        newId('dlv'),
+    waiting = await busyLines(tx, [...waiting], subject);
+  }
+  const dueAt = now + options.firstAttemptDelayMs;
+  const planned = found.map((t) => ({
+    id: newId('dlv'),
+    endpointId: t.id,
+    nextAttemptAt: waiting.has(t.id) ? null : dueAt,
+    ordered: inLine.includes(t),
+  }));
+  const eventParams = [
+    event.id,
+    event.partnerId,
+    event.environment,
+    event.type,
+    event.subject,
+    storeId,
+    event.data,
+    event.idempotencyKey,
+    now,
+  ];
+  if (tx.engine === 'postgres') {
+    const inserted = await tx.get(INSERT_EVENT_AND_DELIVERIES_PG, [
+      ...eventParams,
+      planned.map((p) => p.id),
+      planned.map((p) => p.endpointId),
+      planned.map((p) => p.nextAttemptAt),
+      planned.map((p) => p.ordered),
+    ]);
+    if (!inserted) throw notFound('partner', input.partnerId);
+  } else {
+    const inserted = await tx.get<{ seq: number }>(INSERT_EVENT, eventParams);
+    if (!inserted) throw notFound('partner', input.partnerId);
+    // SQLite runs in-process: a cached single-row statement per delivery costs microseconds.
+    for (const p of planned) {
+      await tx.run(INSERT_DELIVERY, [
+        p.id,
         event.id,
-        target.id,
-        waiting ? null : now + options.firstAttemptDelayMs,
+        p.endpointId,
+        p.nextAttemptAt,
         subject,
-        seq,
-        inLine,
+        Number(inserted.seq),
+        p.ordered,
         now,
-      ],
-    );
+      ]);
+    }
   }
-  if (due > 0 && tx.engine === 'postgres') {
-    // Delivered to LISTENing dispatchers on commit, so they need not wait for their poll.
-    await tx.get('SELECT pg_notify($1, $2)', [options.wakeupChannel, '']);
-  }
-  return { event, created: true, deliveries: found.length, due };
+  const due = planned.filter((p) => p.nextAttemptAt !== null).length;
+  return { event, created: true, deliveries: planned.length, due };
 }
 
 /** An opaque, stable position in a partner's event feed. */
@@ -262,23 +344,27 @@ export interface FeedPage {
 
 export class Events {
   readonly #db: Db;
-  readonly #wakeupChannel: string;
+  readonly #waker: Waker;
 
-  constructor(db: Db, wakeupChannel: string) {
+  constructor(db: Db, waker: Waker) {
     this.#db = db;
-    this.#wakeupChannel = wakeupChannel;
+    this.#waker = waker;
   }
 
   /** Publishes in its own transaction (on SQLite, sharing a commit with concurrent publishes). */
-  publish(input: NewEvent, now: number, firstAttemptDelayMs: number): Promise<Published> {
-    return this.#db.groupedTransaction((tx) =>
-      publishIn(tx, input, { now, firstAttemptDelayMs, wakeupChannel: this.#wakeupChannel }),
-    );
-  }
-
-  /** The options publishIn needs, for callers publishing inside their own transaction. */
-  publishOptions(now: number, firstAttemptDelayMs: number): PublishOptions {
-    return { now, firstAttemptDelayMs, wakeupChannel: this.#wakeupChannel };
+  async publish(input: NewEvent, now: number, firstAttemptDelayMs: number): Promise<Published> {
+    const options = { now, firstAttemptDelayMs };
+    // On PostgreSQL most publishes need no transaction: a read and one atomic write, two round
+    // trips instead of seven. Idempotency keys and busy lines take the transactional path.
+    let published =
+      this.#db.engine === 'postgres' && input.idempotencyKey === null
+        ? await publishWith(this.#db, input, options, false)
+        : NEEDS_TRANSACTION;
+    if (published === NEEDS_TRANSACTION) {
+      published = await this.#db.groupedTransaction((tx) => publishIn(tx, input, options));
+    }
+    if (published.due > 0) this.#waker.wake();
+    return published;
   }
 
   async get(id: string): Promise<EventRecord> {

@@ -12,6 +12,7 @@ import { Simulations, Stores } from './resources.ts';
 import { sealer } from './sealed.ts';
 import { Settings } from './settings.ts';
 import { SqliteDb } from './sqlite.ts';
+import { Waker } from './waker.ts';
 
 export { isDatabaseUnavailable } from './errors.ts';
 export type { Cursor, FeedPage, NewEvent } from './events.ts';
@@ -68,17 +69,20 @@ export function openStore(options: StoreOptions): Store {
         });
   // One channel per schema, so deployments sharing a database do not wake each other.
   const channel = `arauto_wakeup${location.schema ? `_${location.schema}` : ''}`;
-  const events = new Events(db, channel);
+  const waker = new Waker(db, channel, (error) =>
+    options.logger.warn({ err: error }, 'NOTIFY failed; dispatchers will poll'),
+  );
+  const events = new Events(db, waker);
   const seal = sealer(options.masterKey);
   return {
     engine: db.engine,
     partners: new Partners(db),
     endpoints: new Endpoints(db, seal),
     events,
-    deliveries: new Deliveries(db, channel),
+    deliveries: new Deliveries(db, waker),
     stores: new Stores(db, seal),
     simulations: new Simulations(db, seal),
-    proposals: new Proposals(db, events, seal),
+    proposals: new Proposals(db, waker, seal),
     queue: new DeliveryQueue(db, seal),
     settings: new Settings(db),
     migrate: () => migrate(db, location.schema),
@@ -86,6 +90,9 @@ export function openStore(options: StoreOptions): Store {
       await db.get('SELECT 1 AS one');
     },
     onWakeup: async (onWakeup) => (await db.listen(channel, onWakeup)) ?? (async () => {}),
-    close: () => db.close(),
+    close: () => {
+      waker.close();
+      return db.close();
+    },
   };
 }

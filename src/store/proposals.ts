@@ -4,10 +4,11 @@ import type { Environment, EventRecord, Proposal } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Db, Queryable } from './db.ts';
 import { isUniqueViolation } from './errors.ts';
-import { type Events, publishIn } from './events.ts';
+import { publishIn } from './events.ts';
 import { requirePartner } from './partners.ts';
 import { requireStores, resourceEndpointFor } from './resources.ts';
 import type { Sealer } from './sealed.ts';
+import type { Waker } from './waker.ts';
 
 interface ProposalRow {
   id: string;
@@ -92,19 +93,28 @@ export interface ProposalChange {
  */
 export class Proposals {
   readonly #db: Db;
-  readonly #events: Events;
+  readonly #waker: Waker;
   readonly #sealer: Sealer;
 
-  constructor(db: Db, events: Events, sealer: Sealer) {
+  constructor(db: Db, waker: Waker, sealer: Sealer) {
     this.#db = db;
-    this.#events = events;
+    this.#waker = waker;
     this.#sealer = sealer;
+  }
+
+  /** Runs a change that publishes, and announces its due deliveries once it has committed. */
+  async #publishing(
+    change: (tx: Queryable) => Promise<ProposalChange & { due: number }>,
+  ): Promise<ProposalChange> {
+    const { due, ...result } = await this.#db.transaction(change);
+    if (due > 0) this.#waker.wake();
+    return result;
   }
 
   create(input: NewProposal, now: number, firstAttemptDelayMs: number): Promise<ProposalChange> {
     const id = input.id ?? newId('prp');
     const data = JSON.stringify(input.data);
-    return this.#db.transaction(async (tx) => {
+    return this.#publishing(async (tx) => {
       await requirePartner(tx, input.partnerId);
       if (input.storeId !== null) await requireStores(tx, input.partnerId, [input.storeId]);
       try {
@@ -161,9 +171,9 @@ export class Proposals {
           }),
           idempotencyKey: null,
         },
-        this.#events.publishOptions(now, firstAttemptDelayMs),
+        { now, firstAttemptDelayMs },
       );
-      return { proposal, event: published.event };
+      return { proposal, event: published.event, due: published.due };
     });
   }
 
@@ -182,10 +192,10 @@ export class Proposals {
     now: number,
     firstAttemptDelayMs: number,
   ): Promise<ProposalChange> {
-    return this.#db.transaction(async (tx) => {
+    return this.#publishing(async (tx) => {
       const current = await find(tx, id, true);
       const change = decide(current);
-      if (change === null) return { proposal: current, event: null };
+      if (change === null) return { proposal: current, event: null, due: 0 };
       const conditions = JSON.stringify(change.data);
       await tx.run(
         `UPDATE proposals SET status = $2, previous_status = status, reason = $3, description = $4,
@@ -228,9 +238,9 @@ export class Proposals {
           }),
           idempotencyKey: null,
         },
-        this.#events.publishOptions(now, firstAttemptDelayMs),
+        { now, firstAttemptDelayMs },
       );
-      return { proposal, event: published.event };
+      return { proposal, event: published.event, due: published.due };
     });
   }
 }

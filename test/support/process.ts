@@ -13,6 +13,8 @@ export interface ArautoProcess {
   output: string[];
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until a line of output matches (stdout and stderr arrive independently). */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 /** Runs the real `arauto` CLI in a child process, as an operator would. */
@@ -50,5 +52,14 @@ export async function spawnArauto(args: string[], env: Record<string, string>): 
     );
   });
   const url = await listening;
-  return { proc, url, output, exited };
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 5000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = output.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (Date.now() > deadline) throw new Error(`no output matching ${pattern} in:\n${output.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { proc, url, output, exited, waitForOutput };
 }
