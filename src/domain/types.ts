@@ -67,8 +67,6 @@ export type PayloadMode = 'full' | 'thin';
 export const SIGNATURE_SCHEMES = ['v1', 'v1a'] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
-export const AUTH_TYPES = ['none', 'header', 'basic', 'bearer', 'oauth2', 'mtls'] as const;
-
 /** Outbound authentication, one scheme per endpoint (the BMP document's list). */
 export type EndpointAuth =
   | { type: 'none' }
