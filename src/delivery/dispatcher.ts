@@ -68,8 +68,9 @@ interface Origin {
 }
 
 /**
- * Claim → sign → send → record. One loop claims due deliveries in batches; each origin sends at
- * most `perOriginConcurrency` at once and holds at most twice that, so a slow partner neither
+ * Claim → hold per origin → courier (render, sign, send) → record. One loop claims due
+ * deliveries in batches; each origin sends at most `perOriginConcurrency` at once and holds at
+ * most twice that, so a slow partner neither
  * starves the others nor keeps a delivery waiting longer than one attempt's timeout (which is
  * why the lease must exceed two timeouts). Results are written in batches by a single flusher.
  * Background work never throws: database failures are logged and retried with backoff, and
