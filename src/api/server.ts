@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { TransitionTable } from '../domain/statuses.ts';
+import type { DeliveryOutcome } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import type { RenderEvent } from '../formats/index.ts';
 import { type DeliveryTarget, isDatabaseUnavailable, type Store } from '../store/index.ts';
@@ -32,27 +33,8 @@ export interface ApiOptions {
   onDue: () => void;
   transitions: TransitionTable;
   /** Sends one event to one endpoint now, as the dispatcher would (POST /v1/endpoints/{id}/test). */
-  testSend: (event: RenderEvent, target: DeliveryTarget) => Promise<TestSendOutcome>;
+  testSend: (event: RenderEvent, target: DeliveryTarget) => Promise<DeliveryOutcome>;
 }
-
-/** What a test send answers; the composition root wires it to the dispatcher's courier. */
-export type TestSendOutcome =
-  | {
-      kind: 'response';
-      statusCode: number;
-      durationMs: number;
-      responseBody: string;
-      request: { method: string; url: string };
-    }
-  | {
-      kind: 'error';
-      error: string;
-      message: string;
-      durationMs: number;
-      request: { method: string; url: string };
-    }
-  | { kind: 'aborted' }
-  | { kind: 'unrenderable'; reason: string };
 
 export type Api = FastifyInstance<
   RawServerDefault,

@@ -1,17 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { sign, signingKey } from '../domain/signature.ts';
 import { signingKeyV1a, signV1a } from '../domain/signature-v1a.ts';
-import type { EndpointAuth } from '../domain/types.ts';
+import type { DeliveryOutcome, EndpointAuth } from '../domain/types.ts';
 import { type RenderEvent, renderRequest } from '../formats/index.ts';
 import type { DeliveryTarget } from '../store/index.ts';
-import type { ClientCertificate, OutboundRequest, Sender, SendOutcome } from './http.ts';
+import type { ClientCertificate, OutboundRequest, Sender } from './http.ts';
 import { OAuth2Tokens } from './oauth2.ts';
-
-/** An attempt's outcome, or the fact that the endpoint's format cannot express the event. */
-export type CourierOutcome =
-  | (Exclude<SendOutcome, { kind: 'aborted' }> & { request: { method: string; url: string } })
-  | { kind: 'aborted' }
-  | { kind: 'unrenderable'; reason: string };
 
 export interface Attempting {
   deliveryId: string;
@@ -55,7 +49,7 @@ export class Courier {
     target: DeliveryTarget,
     meta: Attempting,
     signal: AbortSignal,
-  ): Promise<CourierOutcome> {
+  ): Promise<DeliveryOutcome> {
     const rendered = renderRequest(event, target);
     if (!rendered.ok) return { kind: 'unrenderable', reason: rendered.reason };
     const { method, url, contentType, body } = rendered.request;

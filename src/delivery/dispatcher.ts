@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { nextRetryDelay, parseRetryAfter } from '../domain/retry.ts';
-import type { Attempt } from '../domain/types.ts';
+import type { Attempt, DeliveryOutcome } from '../domain/types.ts';
 import type { ClaimedDelivery, DeliveryResult, EndpointFilter, Lease } from '../store/index.ts';
-import type { Courier, CourierOutcome } from './courier.ts';
+import type { Courier } from './courier.ts';
 
 /** The part of the store the dispatcher uses; see DeliveryQueue. */
 export interface Queue {
@@ -337,7 +337,7 @@ export class Dispatcher {
   /** What an attempt's outcome means for its delivery. */
   #decide(
     d: ClaimedDelivery,
-    outcome: Exclude<CourierOutcome, { kind: 'aborted' }>,
+    outcome: Exclude<DeliveryOutcome, { kind: 'aborted' }>,
     at: number,
   ): DeliveryResult {
     const attempt = toAttempt(outcome, d.attemptCount + 1, at);
@@ -407,7 +407,7 @@ const lineOf = (d: ClaimedDelivery): DeliveryResult['releaseLine'] =>
 
 /** The attempt log entry for an exchange: 2xx succeeds, 3xx is never followed, the rest fail. */
 function toAttempt(
-  outcome: Exclude<CourierOutcome, { kind: 'aborted' }>,
+  outcome: Exclude<DeliveryOutcome, { kind: 'aborted' }>,
   number: number,
   at: number,
 ): Attempt {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher, request } from 'undici';
-import type { AttemptError } from '../domain/types.ts';
+import type { AttemptError, SendOutcome } from '../domain/types.ts';
 import { guardedConnector, guardedLookup } from './guard.ts';
 
 /** How much of a receiver's answer is kept in the attempt log. */
@@ -22,17 +22,7 @@ export interface ClientCertificate {
   passphrase: string | null;
 }
 
-export type SendOutcome =
-  | {
-      kind: 'response';
-      statusCode: number;
-      durationMs: number;
-      responseBody: string;
-      retryAfter: string | undefined;
-    }
-  | { kind: 'error'; error: AttemptError; message: string; durationMs: number }
-  /** Cancelled by shutdown: not an attempt, the delivery goes back to the queue. */
-  | { kind: 'aborted' };
+export type { SendOutcome };
 
 export interface Sender {
   send(

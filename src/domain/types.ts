@@ -184,3 +184,23 @@ export const ATTEMPT_ERRORS = [
   'unrenderable', // the endpoint's format cannot express this event (e.g. a status BMP has no code for)
 ] as const;
 export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
+
+/** What came of sending one request: the receiver's answer, or why there was none. */
+export type SendOutcome =
+  | {
+      kind: 'response';
+      statusCode: number;
+      durationMs: number;
+      responseBody: string;
+      retryAfter: string | undefined;
+    }
+  | { kind: 'error'; error: AttemptError; message: string; durationMs: number }
+  /** Cancelled by shutdown: not an attempt, the delivery goes back to the queue. */
+  | { kind: 'aborted' };
+
+/** An attempt as the courier reports it: the exchange and the request it made, or why none was made. */
+export type DeliveryOutcome =
+  | (Exclude<SendOutcome, { kind: 'aborted' }> & { request: { method: string; url: string } })
+  | { kind: 'aborted' }
+  /** The endpoint's format cannot express the event (e.g. a status BMP has no code for). */
+  | { kind: 'unrenderable'; reason: string };

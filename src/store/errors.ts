@@ -1,3 +1,6 @@
+import type { AppError } from '../errors.ts';
+import type { Param, Queryable } from './db.ts';
+
 /** True when a statement failed on a UNIQUE or PRIMARY KEY constraint, on either engine. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
@@ -40,4 +43,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|connection timeout|Cannot use a pool after calling end|database is locked/i.test(
     String(message),
   );
+}
+
+/**
+ * Inserts a row whose id (or other unique key) the caller chose; a clash becomes the 409 that
+ * `conflict` describes instead of a database error.
+ */
+export async function insertOrConflict(
+  q: Queryable,
+  sql: string,
+  params: readonly Param[],
+  conflict: () => AppError,
+): Promise<void> {
+  try {
+    await q.run(sql, params);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict();
+    throw error;
+  }
 }

@@ -2,7 +2,7 @@ import { newId } from '../domain/ids.ts';
 import type { Partner } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Db, Queryable } from './db.ts';
-import { isUniqueViolation } from './errors.ts';
+import { insertOrConflict } from './errors.ts';
 
 interface PartnerRow {
   id: string;
@@ -51,22 +51,12 @@ export class Partners {
 
   async create(input: NewPartner, now: number): Promise<Partner> {
     const partner: Partner = { id: newId('ptn'), ...input, createdAt: now, updatedAt: now };
-    try {
-      await this.#db.run(`INSERT INTO partners (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-        partner.id,
-        partner.name,
-        partner.cnpj,
-        partner.contact.name,
-        partner.contact.email,
-        now,
-        now,
-      ]);
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new AppError(409, 'partner_exists', `A partner with CNPJ ${input.cnpj} is already registered.`);
-      }
-      throw error;
-    }
+    await insertOrConflict(
+      this.#db,
+      `INSERT INTO partners (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [partner.id, partner.name, partner.cnpj, partner.contact.name, partner.contact.email, now, now],
+      () => new AppError(409, 'partner_exists', `A partner with CNPJ ${input.cnpj} is already registered.`),
+    );
     return partner;
   }
 

@@ -3,7 +3,7 @@ import type { ProposalStatus } from '../domain/statuses.ts';
 import type { Environment, EventRecord, Proposal } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Db, Queryable } from './db.ts';
-import { isUniqueViolation } from './errors.ts';
+import { insertOrConflict } from './errors.ts';
 import { publishIn } from './events.ts';
 import { requirePartner } from './partners.ts';
 import { requireStores, resourceEndpointFor } from './resources.ts';
@@ -117,32 +117,28 @@ export class Proposals {
     return this.#publishing(async (tx) => {
       await requirePartner(tx, input.partnerId);
       if (input.storeId !== null) await requireStores(tx, input.partnerId, [input.storeId]);
-      try {
-        await tx.run(
-          `INSERT INTO proposals (id, partner_id, environment, external_id, store_id, webhook_url, status,
+      await insertOrConflict(
+        tx,
+        `INSERT INTO proposals (id, partner_id, environment, external_id, store_id, webhook_url, status,
              status_changed_at, data, approval, approved_at, payment, payment_approved_at, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $8, $8)`,
-          [
-            id,
-            input.partnerId,
-            input.environment,
-            input.externalId,
-            input.storeId,
-            input.webhookUrl,
-            input.status,
-            now,
-            data,
-            input.approved ? data : null,
-            input.approved ? now : null,
-            input.paymentApproved ? data : null,
-            input.paymentApproved ? now : null,
-          ],
-        );
-      } catch (error) {
-        if (isUniqueViolation(error))
-          throw new AppError(409, 'proposal_exists', `A proposal ${JSON.stringify(id)} already exists.`);
-        throw error;
-      }
+        [
+          id,
+          input.partnerId,
+          input.environment,
+          input.externalId,
+          input.storeId,
+          input.webhookUrl,
+          input.status,
+          now,
+          data,
+          input.approved ? data : null,
+          input.approved ? now : null,
+          input.paymentApproved ? data : null,
+          input.paymentApproved ? now : null,
+        ],
+        () => new AppError(409, 'proposal_exists', `A proposal ${JSON.stringify(id)} already exists.`),
+      );
       if (input.webhookUrl) {
         await resourceEndpointFor(
           tx,

@@ -4,7 +4,7 @@ import type { Environment, PartnerStore, Simulation } from '../domain/types.ts';
 import { AppError, notFound } from '../errors.ts';
 import { type Db, inList, type Queryable } from './db.ts';
 import { ensureResourceEndpoint } from './endpoints.ts';
-import { isUniqueViolation } from './errors.ts';
+import { insertOrConflict } from './errors.ts';
 import { type Page, requirePartner } from './partners.ts';
 import type { Sealer } from './sealed.ts';
 
@@ -106,21 +106,13 @@ export class Stores {
     };
     return this.#db.transaction(async (tx) => {
       await requirePartner(tx, partnerId);
-      try {
-        await tx.run(
-          'INSERT INTO stores (partner_id, id, name, cnpj, created_at) VALUES ($1, $2, $3, $4, $5)',
-          [partnerId, store.id, store.name, store.cnpj, now],
-        );
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new AppError(
-            409,
-            'store_exists',
-            `The partner already has a store ${JSON.stringify(store.id)}.`,
-          );
-        }
-        throw error;
-      }
+      await insertOrConflict(
+        tx,
+        'INSERT INTO stores (partner_id, id, name, cnpj, created_at) VALUES ($1, $2, $3, $4, $5)',
+        [partnerId, store.id, store.name, store.cnpj, now],
+        () =>
+          new AppError(409, 'store_exists', `The partner already has a store ${JSON.stringify(store.id)}.`),
+      );
       return store;
     });
   }
@@ -186,29 +178,25 @@ export class Simulations {
     return this.#db.transaction(async (tx) => {
       await requirePartner(tx, input.partnerId);
       if (input.storeId !== null) await requireStores(tx, input.partnerId, [input.storeId]);
-      try {
-        await tx.run(
-          `INSERT INTO simulations (id, partner_id, environment, store_id, webhook_url, created_at)
+      await insertOrConflict(
+        tx,
+        `INSERT INTO simulations (id, partner_id, environment, store_id, webhook_url, created_at)
            VALUES ($1, $2, $3, $4, $5, $6)`,
-          [
-            simulation.id,
-            simulation.partnerId,
-            simulation.environment,
-            simulation.storeId,
-            simulation.webhookUrl,
-            now,
-          ],
-        );
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new AppError(
+        [
+          simulation.id,
+          simulation.partnerId,
+          simulation.environment,
+          simulation.storeId,
+          simulation.webhookUrl,
+          now,
+        ],
+        () =>
+          new AppError(
             409,
             'simulation_exists',
             `A simulation ${JSON.stringify(simulation.id)} already exists.`,
-          );
-        }
-        throw error;
-      }
+          ),
+      );
       if (simulation.webhookUrl) {
         await resourceEndpointFor(
           tx,
